@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenError is returned when a grant could not obtain a token. It names the grant
+// and keeps the RFC 6749 §5.2 error code and description; the underlying
+// *oauth2.RetrieveError (or network error) is available with errors.As. Its
+// message never contains a secret or the raw response body.
+type TokenError struct {
+	Grant       string // "client_credentials", "password", "refresh_token", ...
+	Code        string // RFC 6749 error code, e.g. "invalid_grant"; "" when there was none
+	Description string // the server's error_description
+	StatusCode  int    // HTTP status of the token endpoint's answer; 0 when none arrived
+	Err         error
+}
+
+func (e *TokenError) Error() string {
+	msg := "auth: " + e.Grant + " grant failed"
+	switch {
+	case e.Code != "" && e.Description != "":
+		return fmt.Sprintf("%s: %s: %s", msg, e.Code, e.Description)
+	case e.Code != "":
+		return msg + ": " + e.Code
+	case e.StatusCode != 0:
+		return fmt.Sprintf("%s: token endpoint answered HTTP %d", msg, e.StatusCode)
+	default:
+		return msg + ": " + e.Err.Error()
+	}
+}
+
+// Unwrap returns the underlying error (often an *oauth2.RetrieveError).
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// IsInvalidGrant reports whether err is a token endpoint's invalid_grant answer:
+// a refresh token or authorization code that is expired, spent or revoked, or
+// wrong user credentials. Renewing with the same input will not help.
+func IsInvalidGrant(err error) bool {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te.Code == "invalid_grant"
+	}
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+}
+
+// wrapTokenError turns what x/oauth2 returned into a *TokenError (nil stays nil).
+func wrapTokenError(grant string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		return err
+	}
+	out := &TokenError{Grant: grant, Err: err}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		out.Code, out.Description = re.ErrorCode, re.ErrorDescription
+		if re.Response != nil {
+			out.StatusCode = re.Response.StatusCode
+		}
+	}
+	return out
+}

@@ -1,0 +1,310 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Source caches the token, renews it before it expires, and is safe for
+// concurrent use. It implements [oauth2.TokenSource].
+//
+// Renewal is ahead of time and in the background: once three quarters of a
+// token's life (at most five minutes before expiry) have passed, the next
+// caller starts a renewal and keeps using the current token, so no caller waits
+// for the token endpoint while a valid token exists. Callers wait only when there
+// is no usable token: the first call, after [Source.Invalidate], or when a token
+// ran out before a renewal succeeded. A token is never handed out in the last
+// twentieth of its life (at most 10 seconds), so it is not sent after it expires.
+//
+// Only one renewal runs at a time, whoever asks. It runs on its own context
+// (bounded by a timeout), so a caller whose context ends stops waiting without
+// cancelling the renewal the others wait for.
+type Source struct {
+	grant           Grant
+	store           Store
+	locker          Locker
+	httpClient      *http.Client
+	logger          *slog.Logger
+	now             func() time.Time
+	defaultLifetime time.Duration
+	renewTimeout    time.Duration
+
+	cur atomic.Pointer[entry] // the token callers get; nil until the first renewal
+
+	mu         sync.Mutex
+	flight     *flight   // the renewal in progress, if any
+	retryAt    time.Time // no background renewal before this, after a failure
+	failStreak int
+}
+
+// entry is an immutable cached token with the times that govern its use.
+type entry struct {
+	tok      *oauth2.Token
+	renewAt  time.Time // from here on, a caller starts a background renewal
+	expireAt time.Time // from here on, the token is not handed out
+}
+
+type flight struct {
+	done chan struct{}
+	tok  *oauth2.Token
+	err  error
+}
+
+// Option configures a [Source].
+type Option func(*Source)
+
+// WithStore makes the Source load its first token from st and save every new
+// token to st before handing it out. When st implements [Locker], renewals hold
+// its lock.
+func WithStore(st Store) Option {
+	return func(s *Source) {
+		s.store = st
+		s.locker, _ = st.(Locker)
+	}
+}
+
+// WithHTTPClient sets the HTTP client for the token endpoint. The Source uses a
+// copy that refuses redirects to another origin, since a token request carries
+// secrets in its body.
+func WithHTTPClient(c *http.Client) Option {
+	return func(s *Source) { s.httpClient = tokenHTTPClient(c) }
+}
+
+// WithLogger makes the Source log renewals (at debug level) and failures that it
+// works around (at warn level). Secrets are never logged.
+func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.logger = l } }
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
+
+// WithDefaultLifetime sets how long a token lives when the server says nothing:
+// no expires_in and not a JWT with an exp claim. The default is one hour.
+func WithDefaultLifetime(d time.Duration) Option { return func(s *Source) { s.defaultLifetime = d } }
+
+// WithRenewTimeout bounds one renewal, lock and store included. Default 60s.
+func WithRenewTimeout(d time.Duration) Option { return func(s *Source) { s.renewTimeout = d } }
+
+// NewSource returns a Source that obtains tokens from g.
+func NewSource(g Grant, opts ...Option) *Source {
+	s := &Source{
+		grant: g, httpClient: tokenHTTPClient(nil), now: time.Now,
+		defaultLifetime: time.Hour, renewTimeout: time.Minute,
+		logger: slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Token returns a valid token; it implements [oauth2.TokenSource]. The token is
+// shared with other callers and must not be modified.
+func (s *Source) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }
+
+// TokenContext returns a valid token, waiting for a renewal only when no valid
+// token is cached. ctx bounds the wait, not the renewal.
+func (s *Source) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	if e := s.cur.Load(); e != nil {
+		now := s.now()
+		if now.Before(e.renewAt) {
+			return e.tok, nil
+		}
+		if now.Before(e.expireAt) {
+			s.renewInBackground(e, now)
+			return e.tok, nil
+		}
+	}
+	return s.wait(ctx)
+}
+
+// Invalidate tells the Source that the server refused rejected (a 401): the
+// token is no longer handed out and a renewal starts, unless rejected has
+// already been replaced. Any number of requests that met the same 401 cause one
+// renewal.
+func (s *Source) Invalidate(rejected *oauth2.Token) {
+	if rejected == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.cur.Load()
+	if e == nil || e.tok.AccessToken != rejected.AccessToken || e.expireAt.IsZero() {
+		return
+	}
+	s.cur.Store(&entry{tok: e.tok}) // zero times: unusable, but its refresh token stays
+	s.logger.Debug("auth: token rejected by the server; renewing")
+	if s.flight == nil {
+		s.startFlight()
+	}
+}
+
+// String describes the Source without any token or secret.
+func (s *Source) String() string { return fmt.Sprintf("auth.Source{grant: %T}", s.grant) }
+
+func (s *Source) renewInBackground(e *entry, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.flight == nil && s.cur.Load() == e && !now.Before(s.retryAt) {
+		s.startFlight()
+	}
+}
+
+func (s *Source) wait(ctx context.Context) (*oauth2.Token, error) {
+	s.mu.Lock()
+	if e := s.cur.Load(); e != nil && s.now().Before(e.expireAt) {
+		s.mu.Unlock() // renewed while we took the lock
+		return e.tok, nil
+	}
+	f := s.flight
+	if f == nil {
+		f = s.startFlight()
+	}
+	s.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for a token: %w", ctx.Err())
+	}
+}
+
+// startFlight starts one renewal; s.mu must be held.
+func (s *Source) startFlight() *flight {
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	var prev *oauth2.Token
+	if e := s.cur.Load(); e != nil {
+		prev = e.tok
+	}
+	go s.fly(f, prev)
+	return f
+}
+
+func (s *Source) fly(f *flight, prev *oauth2.Token) {
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), oauth2.HTTPClient, s.httpClient), s.renewTimeout)
+	defer cancel()
+	e, err := s.renew(ctx, prev)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.failStreak++
+		s.retryAt = s.now().Add(min(time.Second<<min(s.failStreak-1, 5), 30*time.Second))
+		s.logger.Warn("auth: token renewal failed", "error", err, "failures", s.failStreak)
+	} else {
+		s.failStreak, s.retryAt = 0, time.Time{}
+		s.cur.Store(e)
+		f.tok = e.tok
+	}
+	f.err = err
+	s.flight = nil
+	close(f.done)
+}
+
+// renew obtains the next token: from the shared store when another process (or
+// Source) already renewed, else from the grant, saving it before returning.
+func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) {
+	if s.store == nil {
+		return s.obtain(ctx, prev)
+	}
+	if s.locker != nil {
+		unlock, err := s.locker.Lock(ctx)
+		if err != nil {
+			if prev != nil && prev.RefreshToken != "" {
+				// A shared refresh token is spent only under the lock.
+				return nil, fmt.Errorf("auth: cannot lock the token store, not spending the shared refresh token: %w", err)
+			}
+			s.logger.Warn("auth: token store lock unavailable; renewing without it", "error", err)
+		} else {
+			defer unlock()
+		}
+	}
+	stored, err := s.store.Load(ctx)
+	switch {
+	case err != nil:
+		s.logger.Warn("auth: token store unavailable; renewing from the grant", "error", err)
+	case stored != nil && stored.AccessToken != "":
+		if prev == nil || stored.AccessToken != prev.AccessToken {
+			if e := s.entryFor(stored); s.now().Before(e.renewAt) {
+				s.logger.Debug("auth: using the token from the store")
+				return e, nil
+			}
+		}
+		if prev == nil || stored.RefreshToken != "" {
+			prev = stored // its refresh token is the newest there is
+		}
+	}
+	return s.obtain(ctx, prev)
+}
+
+// obtain asks the grant for a token and saves it before anyone can use it.
+func (s *Source) obtain(ctx context.Context, prev *oauth2.Token) (*entry, error) {
+	start := s.now()
+	tok, err := s.grant.Token(ctx, prev)
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, errors.New("auth: the grant returned no access token")
+	}
+	s.normalize(tok, start)
+	if s.store != nil {
+		if err := s.store.Save(ctx, tok); err != nil {
+			// The token is valid and its predecessor may be spent: keep it in
+			// memory (the next renewal saves again) rather than lose it too.
+			s.logger.Error("auth: saving the new token failed; it is kept in memory only", "error", err)
+		}
+	}
+	s.logger.Debug("auth: token obtained", "expires_in", tok.Expiry.Sub(start).Round(time.Second))
+	return s.entryFor(tok), nil
+}
+
+// normalize gives tok an absolute Expiry on s's clock and the type "Bearer",
+// whatever the server sent: expires_in as a number or a string (JSON or form),
+// else the JWT exp claim, else the default lifetime.
+func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
+	if strings.EqualFold(tok.TokenType, "bearer") || tok.TokenType == "" {
+		tok.TokenType = "Bearer"
+	}
+	if tok.ExpiresIn == 0 {
+		if form, ok := tok.Extra("expires_in").(string); ok { // form-encoded answers
+			tok.ExpiresIn, _ = strconv.ParseInt(form, 10, 64)
+		}
+	}
+	switch exp, isJWT := JWTExpiry(tok.AccessToken); {
+	case tok.ExpiresIn > 0:
+		tok.Expiry = start.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case isJWT:
+		tok.Expiry = exp
+	case tok.Expiry.IsZero():
+		tok.Expiry = start.Add(s.defaultLifetime)
+		tok.ExpiresIn = int64(s.defaultLifetime / time.Second)
+	}
+}
+
+// entryFor computes when tok should be renewed and when it stops being used.
+// The margins grow with the token's lifetime, so a token that lives 2 seconds is
+// reused for 1.5 of them, and one that lives an hour is renewed 5 minutes early.
+func (s *Source) entryFor(tok *oauth2.Token) *entry {
+	life := time.Duration(tok.ExpiresIn) * time.Second
+	if left := tok.Expiry.Sub(s.now()); life <= 0 || life < left {
+		life = left
+	}
+	return &entry{
+		tok:      tok,
+		renewAt:  tok.Expiry.Add(-min(life/4, 5*time.Minute)),
+		expireAt: tok.Expiry.Add(-min(life/20, 10*time.Second)),
+	}
+}
+
+var _ oauth2.TokenSource = (*Source)(nil)
