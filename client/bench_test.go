@@ -1,0 +1,84 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mindpeeker/mindpeeker-go/client"
+	"github.com/mindpeeker/mindpeeker-go/sessions"
+)
+
+const sessionJSON = `{"id":"ses_123","title":"Coordinates 4471","status":"active","target_id":"tgt_9","notes":"first impressions: water, a tower","created_at":"2026-11-23T10:00:00Z","updated_at":"2026-11-23T10:05:00Z"}`
+
+// benchServer answers GET /v1/sessions/{id} for a fixed bearer token, as the
+// same local peer for the SDK and for raw net/http.
+func benchServer(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer bench-token" {
+			w.WriteHeader(401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, sessionJSON)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}
+
+// BenchmarkGet compares the SDK's typed Sessions.Get with the least a careful
+// program does with raw net/http: a request with a fixed bearer header, the
+// same JSON decoded, the body drained so the connection is reused.
+func BenchmarkGet(b *testing.B) {
+	srv := benchServer(b)
+	ctx := context.Background()
+	b.Run("raw", func(b *testing.B) {
+		hc := newHTTPClient()
+		b.ReportAllocs()
+		for b.Loop() {
+			req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/sessions/ses_123", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer bench-token")
+			req.Header.Set("Accept", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var s sessions.Session
+			if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("sdk", func(b *testing.B) {
+		c, err := client.New(client.Config{
+			BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(),
+			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(time.Hour)}),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Sessions.Get(ctx, "ses_123"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,137 @@
+package transport
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
+)
+
+// checkRetry is the retry policy. Every request the engine sends is safe to
+// repeat (GET/PUT/DELETE by nature, others by their Idempotency-Key), so
+// ambiguous failures are retried; what varies is why and how long to wait.
+func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c := callFrom(ctx)
+	if c.handled {
+		// go-retryablehttp asks again after our response handler ran; only a
+		// body that could not be read is news.
+		c.handled = false
+		if err == nil {
+			return false, nil
+		}
+	} else {
+		c.attempts++
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	retry, wait := c.decide(resp, err)
+	c.wait = wait
+	e.logAttempt(ctx, c, resp, err, retry)
+	return retry, nil
+}
+
+func (c *call) decide(resp *http.Response, err error) (bool, time.Duration) {
+	e := c.engine
+	if err != nil {
+		if permanent(err) {
+			return false, 0
+		}
+		return c.spend(e.jitter(c.retries))
+	}
+	switch status := resp.StatusCode; {
+	case status == http.StatusUnauthorized:
+		// Renew once: the token may have been revoked or expired early. A
+		// second 401 is the caller's.
+		if c.tok == nil || c.renewed || !e.auth.Invalidate(c.tok) {
+			return false, 0
+		}
+		c.renewed = true
+		return true, 0
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		wait, ok := apierror.ParseRetryAfter(resp.Header.Get("Retry-After"), e.now())
+		if !ok {
+			return c.spend(e.jitter(c.retries))
+		}
+		if wait > e.opts.MaxRetryWait {
+			return false, 0 // the caller gets the APIError with RetryAfter
+		}
+		return c.spend(wait)
+	case status >= 500 && status != http.StatusNotImplemented:
+		return c.spend(e.jitter(c.retries))
+	}
+	return false, 0
+}
+
+// spend takes one retry from the budget, if any is left.
+func (c *call) spend(wait time.Duration) (bool, time.Duration) {
+	if c.retries >= c.engine.opts.MaxRetries {
+		return false, 0
+	}
+	c.retries++
+	return true, wait
+}
+
+// permanent reports errors that no retry can mend.
+func permanent(err error) bool {
+	var de *DecodeError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &de) || errors.As(err, &unknownCA) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.Is(err, auth.ErrInsecureURL) ||
+		errors.Is(err, errTooManyRedirects)
+}
+
+// jitter is capped exponential backoff with "equal jitter": a random wait in
+// [d/2, d] where d doubles from MinRetryWait on each retry.
+func (e *Engine) jitter(retry int) time.Duration {
+	d := min(e.opts.MinRetryWait<<min(retry, 20), e.opts.MaxRetryWait)
+	return d/2 + rand.N(d/2+1)
+}
+
+// backoff returns the wait the policy chose. go-retryablehttp passes no context,
+// so the call is found through the response; a connection error (no response)
+// gets the jittered backoff directly.
+func (e *Engine) backoff(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && resp.Request != nil {
+		if c, ok := resp.Request.Context().Value(callKey{}).(*call); ok {
+			return c.wait
+		}
+	}
+	return e.jitter(attempt)
+}
+
+// prepareRetry puts a fresh credential on the next attempt: renewed after a
+// 401, re-signed for per-request credentials. The header map is copied first,
+// as go-retryablehttp's shallow request copy shares it with the last attempt.
+func (e *Engine) prepareRetry(req *http.Request) error {
+	if e.auth == nil {
+		return nil
+	}
+	req.Header = req.Header.Clone()
+	return callFrom(req.Context()).authorize(req)
+}
+
+func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, retry bool) {
+	if !e.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("method", c.method), slog.String("path", c.path), slog.Int("attempt", c.attempts)}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	if retry {
+		attrs = append(attrs, slog.Duration("wait", c.wait))
+	}
+	e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: request attempt", attrs...)
+}
