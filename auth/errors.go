@@ -27,7 +27,12 @@ func (e *TokenError) Error() string {
 	case e.Code != "":
 		return msg + ": " + e.Code
 	case e.StatusCode != 0:
-		return fmt.Sprintf("%s: token endpoint answered HTTP %d", msg, e.StatusCode)
+		msg = fmt.Sprintf("%s: token endpoint answered HTTP %d", msg, e.StatusCode)
+		var re *oauth2.RetrieveError
+		if errors.As(e.Err, &re) { // its text carries the raw body: keep that behind errors.As
+			return msg
+		}
+		return msg + ": " + e.Err.Error()
 	default:
 		return msg + ": " + e.Err.Error()
 	}

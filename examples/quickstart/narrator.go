@@ -15,8 +15,8 @@ type narrator struct {
 }
 
 func (n *narrator) Enabled(context.Context, slog.Level) bool { return true }
-func (n *narrator) WithAttrs([]slog.Attr) slog.Handler      { return n }
-func (n *narrator) WithGroup(string) slog.Handler           { return n }
+func (n *narrator) WithAttrs([]slog.Attr) slog.Handler       { return n }
+func (n *narrator) WithGroup(string) slog.Handler            { return n }
 
 func (n *narrator) Handle(_ context.Context, r slog.Record) error {
 	attrs := map[string]slog.Value{}

@@ -1,0 +1,194 @@
+package mindtouch
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
+)
+
+// HeaderName is the request header that carries a signed server API token.
+const HeaderName = "X-Deki-Token"
+
+// SignatureLifetime is how long a MindTouch site accepts a signature after (and
+// before, for clock skew) its epoch. Sign each request; never cache a header.
+const SignatureLifetime = 5 * time.Minute
+
+// ErrInvalidToken is returned (wrapped) by [ServerToken.Validate], and so by
+// AuthHeader and Transport, when a ServerToken cannot produce a valid header.
+var ErrInvalidToken = errors.New("mindtouch: invalid server token")
+
+// ServerToken is a MindTouch server API token: the Key and Secret a site
+// administrator created, and the User the requests act as. It implements
+// [auth.HeaderCredential], signing every request at the current time.
+//
+// User is either a numeric user id ("2"), sent as is, or "=" followed by the
+// plain, unescaped username ("=jane@example.com"). The username is URL-encoded
+// exactly once, by [url.QueryEscape], when signing: "@" becomes "%40", a space
+// "+", "é" "%C3%A9", "%" "%25". Do not escape it yourself: "=jane%40example.com"
+// would be signed as the username "jane%40example.com" ("=jane%2540example.com").
+//
+// Secret is redacted from the String, GoString and LogValue output.
+type ServerToken struct {
+	Key    string // the token's key, e.g. "6f1a2b..."; sent in every header
+	Secret string // the signing secret; never sent
+	User   string // "2" (a user id) or "=username"
+}
+
+// Validate reports whether t can sign: Key is non-empty printable ASCII without
+// "_" (the header's separator), Secret is non-empty, and User is a numeric id or
+// "=" and a non-empty username. The error wraps [ErrInvalidToken] and contains
+// no secret.
+func (t ServerToken) Validate() error {
+	switch {
+	case t.Key == "":
+		return fmt.Errorf("%w: empty Key", ErrInvalidToken)
+	case !validKey(t.Key):
+		return fmt.Errorf("%w: Key must be printable ASCII without '_'", ErrInvalidToken)
+	case t.Secret == "":
+		return fmt.Errorf("%w: empty Secret", ErrInvalidToken)
+	case !validUser(t.User):
+		return fmt.Errorf("%w: User must be a numeric user id or \"=\" and a username", ErrInvalidToken)
+	}
+	return nil
+}
+
+// Sign returns the X-Deki-Token header value signed at the given time:
+// tkn_{Key}_{at.Unix()}_{user}_{hash}, where user is User with its username (if
+// any) URL-encoded as described on [ServerToken], and hash is the lowercase hex
+// HMAC-SHA256 keyed with Secret over "{Key}_{at.Unix()}_{user}". Sign does not
+// validate t; [ServerToken.AuthHeader] and [ServerToken.Transport] do.
+func (t ServerToken) Sign(at time.Time) string {
+	payload := t.Key + "_" + strconv.FormatInt(at.Unix(), 10) + "_" + EncodeUser(t.User)
+	return "tkn_" + payload + "_" + mac(t.Secret, payload)
+}
+
+// AuthHeader returns the X-Deki-Token header signed now; it implements
+// [auth.HeaderCredential]. Use [ServerToken.WithClock] to sign at another time.
+func (t ServerToken) AuthHeader(ctx context.Context) (name, value string, err error) {
+	return Signer{Token: t}.AuthHeader(ctx)
+}
+
+// WithClock returns a [Signer] that signs with t at the times now returns, for
+// tests and simulations.
+func (t ServerToken) WithClock(now func() time.Time) Signer { return Signer{Token: t, Now: now} }
+
+// Transport returns an [http.RoundTripper] that signs every request to
+// siteURL's origin (scheme, host and port) afresh, and sends no token anywhere
+// else, redirects included (see [auth.NewTransport]). siteURL must be https, or
+// http to a loopback host; base nil means [http.DefaultTransport].
+func (t ServerToken) Transport(siteURL string, base http.RoundTripper) (http.RoundTripper, error) {
+	return Signer{Token: t}.Transport(siteURL, base)
+}
+
+// String describes the token without its secret.
+func (t ServerToken) String() string {
+	return fmt.Sprintf("mindtouch.ServerToken{Key: %q, Secret: %s, User: %q}", t.Key, redacted(t.Secret), t.User)
+}
+
+// GoString is String, so that %#v does not print the secret either.
+func (t ServerToken) GoString() string { return t.String() }
+
+// LogValue logs the key and user, never the secret.
+func (t ServerToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("key", t.Key), slog.String("user", t.User))
+}
+
+// Signer signs with Token at the time Now returns (time.Now when nil). It is a
+// [ServerToken] with an injectable clock; it implements [auth.HeaderCredential].
+type Signer struct {
+	Token ServerToken
+	Now   func() time.Time
+}
+
+// AuthHeader validates the token and returns ("X-Deki-Token", a fresh signature).
+func (s Signer) AuthHeader(ctx context.Context) (name, value string, err error) {
+	if err := s.Token.Validate(); err != nil {
+		return "", "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return HeaderName, s.Token.Sign(now()), nil
+}
+
+// Transport is [ServerToken.Transport] with the Signer's clock.
+func (s Signer) Transport(siteURL string, base http.RoundTripper) (http.RoundTripper, error) {
+	if err := s.Token.Validate(); err != nil {
+		return nil, err
+	}
+	return auth.NewTransport(base, siteURL, s)
+}
+
+// String describes the signer without the token's secret.
+func (s Signer) String() string { return "mindtouch.Signer{Token: " + s.Token.String() + "}" }
+
+// GoString is String, so that %#v does not print the secret either.
+func (s Signer) GoString() string { return s.String() }
+
+// LogValue logs the token's key and user, never its secret.
+func (s Signer) LogValue() slog.Value { return s.Token.LogValue() }
+
+// EncodeUser returns the user part of a header for a [ServerToken.User]: a user
+// id unchanged, "=name" as "=" + url.QueryEscape(name).
+func EncodeUser(user string) string {
+	if name, ok := strings.CutPrefix(user, "="); ok {
+		return "=" + url.QueryEscape(name)
+	}
+	return user
+}
+
+func mac(secret, payload string) string {
+	h := hmac.New(sha256.New, []byte(secret))
+	h.Write([]byte(payload))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func validKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c >= 0x7f || c == '_' {
+			return false
+		}
+	}
+	return key != ""
+}
+
+func validUser(user string) bool {
+	if name, ok := strings.CutPrefix(user, "="); ok {
+		return name != ""
+	}
+	return isDigits(user)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return "[REDACTED]"
+}
+
+var _ auth.HeaderCredential = ServerToken{}
+var _ auth.HeaderCredential = Signer{}

@@ -1,0 +1,191 @@
+// Command mindtouch calls the MindTouch (CXone Expert) API with a server API
+// token, signing every request afresh with package auth/mindtouch.
+//
+// With no credentials it starts an in-process fake MindTouch site that checks
+// the signatures, and runs against it on a simulated clock:
+//
+//	go run ./examples/mindtouch
+//
+// Against a real site, set all of:
+//
+//	MINDTOUCH_SITE_URL  https://yoursite.mindtouch.us
+//	MINDTOUCH_KEY       the server API token's key
+//	MINDTOUCH_SECRET    the server API token's secret (never sent, never printed)
+//	MINDTOUCH_USER      the user to act as: a numeric user id ("2") or "=username"
+//
+// It then asks GET /@api/deki/users/current and /@api/deki/pages/home/info.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mindpeeker/mindpeeker-go/auth/mindtouch"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
+	site, key, secret, user := getenv("MINDTOUCH_SITE_URL"), getenv("MINDTOUCH_KEY"), getenv("MINDTOUCH_SECRET"), getenv("MINDTOUCH_USER")
+	if site == "" && key == "" && secret == "" && user == "" {
+		return runFake(ctx, out)
+	}
+	if site == "" || key == "" || secret == "" || user == "" {
+		return errors.New("set all of MINDTOUCH_SITE_URL, MINDTOUCH_KEY, MINDTOUCH_SECRET and MINDTOUCH_USER, or none to use the fake site")
+	}
+	return runReal(ctx, out, strings.TrimRight(site, "/"), mindtouch.ServerToken{Key: key, Secret: secret, User: user})
+}
+
+// runReal makes two signed requests to a real site.
+func runReal(ctx context.Context, out io.Writer, site string, tok mindtouch.ServerToken) error {
+	rt, err := tok.Transport(site, nil)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Transport: rt, Timeout: 30 * time.Second}
+	fmt.Fprintf(out, "Using the MindTouch site %s as %s (key %s)\n", site, tok.User, tok.Key)
+	for _, path := range []string{"/@api/deki/users/current", "/@api/deki/pages/home/info"} {
+		status, body, err := get(ctx, hc, site+path+"?dream.out.format=json")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "GET %s (freshly signed) -> %s\n  %s\n", path, status, excerpt(body, 300))
+	}
+	return nil
+}
+
+// runFake runs against the in-process fake on a simulated clock.
+func runFake(ctx context.Context, out io.Writer) error {
+	clock := &simClock{t: time.Now()}
+	tok := mindtouch.ServerToken{Key: "demo-key", Secret: rand.Text(), User: "=jane@example.com"}
+	fake := newFakeSite(clock.Now, tok.Key, tok.Secret)
+	defer fake.Close()
+	fmt.Fprintf(out, "No MINDTOUCH_* credentials set: using an in-process fake MindTouch site at %s\n", fake.URL())
+	fmt.Fprintf(out, "Signing as %s with key %q on a simulated clock; the secret is never sent.\n\n", tok.User, tok.Key)
+
+	rec := &recorder{next: http.DefaultTransport} // below the signer: sees what goes out
+	rt, err := tok.WithClock(clock.Now).Transport(fake.URL(), rec)
+	if err != nil {
+		return err
+	}
+	hc := &http.Client{Transport: rt}
+	var first string
+	var firstEpoch int64
+	for i := range 3 {
+		status, body, err := get(ctx, hc, fake.URL()+"/@api/deki/pages/home/info")
+		if err != nil {
+			return err
+		}
+		sent := rec.Last()
+		_, epoch, user, _, err := mindtouch.ParseToken(sent)
+		if err != nil {
+			return fmt.Errorf("the transport sent no valid token: %w", err)
+		}
+		if i == 0 {
+			first, firstEpoch = sent, epoch
+		}
+		fmt.Fprintf(out, "request %d at %s: X-Deki-Token signed at epoch %d for user %s -> %s %s\n",
+			i+1, clock.Now().Format(time.TimeOnly), epoch, user, status, excerpt(body, 60))
+		clock.Advance(2 * time.Minute)
+	}
+
+	// Why every request is signed: a header reused later is refused.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fake.URL()+"/@api/deki/users/current", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set(mindtouch.HeaderName, first)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	refused := fake.Refused()
+	if resp.StatusCode != http.StatusUnauthorized || len(refused) != 1 {
+		return fmt.Errorf("the fake accepted a stale signature (HTTP %d)", resp.StatusCode)
+	}
+	fmt.Fprintf(out, "\nreplaying request 1's header %s later -> %s (%s)\n",
+		clock.Now().Sub(time.Unix(firstEpoch, 0)).Round(time.Minute), resp.Status, refused[0])
+
+	status, body, err := get(ctx, hc, fake.URL()+"/@api/deki/users/current")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "the same call through the transport, signed now -> %s %s\n", status, excerpt(body, 80))
+	return nil
+}
+
+func get(ctx context.Context, hc *http.Client, url string) (status string, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return "", nil, fmt.Errorf("GET %s: %s: %s", req.URL.Path, resp.Status, excerpt(body, 200))
+	}
+	return resp.Status, body, nil
+}
+
+func excerpt(b []byte, n int) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// recorder remembers the X-Deki-Token of the last request it carried, to show
+// what the signing transport sent.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	last string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.last = req.Header.Get(mindtouch.HeaderName)
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+// Last returns the X-Deki-Token of the last request ("" when it had none).
+func (r *recorder) Last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// simClock is a clock the program advances by hand.
+type simClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *simClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *simClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
