@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mindpeeker/mindpeeker-go/client"
+)
+
+const rootLong = `mindpeeker calls the MindPeeker API from the shell.
+
+Credentials, the first one set wins:
+  1. MINDPEEKER_API_KEY: an API key, sent as X-API-Key;
+  2. MINDPEEKER_CLIENT_ID and MINDPEEKER_CLIENT_SECRET: the client credentials grant;
+  3. the login stored by 'mindpeeker auth login', renewed as needed.
+Other variables: MINDPEEKER_BASE_URL, MINDPEEKER_TOKEN_URL,
+MINDPEEKER_AUTHORIZE_URL, MINDPEEKER_SCOPES (space-separated) and
+MINDPEEKER_CONFIG_DIR (where the login is kept; default: the user config
+directory + /mindpeeker). --base-url and --token-url override the variables.
+
+Output: results go to stdout, as aligned tables (-o table, the default) or as
+the API's own JSON objects (-o json; a list is one JSON array of every page).
+Messages, confirmations and --verbose logs go to stderr, so stdout stays clean
+for scripts. Commands that return nothing (delete, revoke) print nothing on
+stdout; in table mode they confirm on stderr.
+
+Exit codes: 0 success; 1 API or network error; 2 usage error (unknown command,
+bad flag or argument); 3 authentication or permission failure (refused
+credentials, missing scope, no credentials configured).`
+
+// rootCommand builds the command tree of one run.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mindpeeker",
+		Short: "Command-line client for the MindPeeker API",
+		Long:  rootLong,
+		Example: `  # Try it against the local fake server (in another terminal):
+  mindpeeker fake-server
+  export MINDPEEKER_BASE_URL=... (the lines it prints)
+
+  mindpeeker sessions list
+  mindpeeker sessions create --title "Target 4471" -o json | jq -r .id
+  mindpeeker apikeys create --name ci --scope remote-viewing:read --expires-in 90d`,
+		Args:                       groupArgs,
+		SuggestionsMinimumDistance: 2,
+		RunE:                       func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		SilenceErrors:              true,
+		SilenceUsage:               true,
+		Version:                    client.Version,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if a.output != "table" && a.output != "json" {
+				return usageErrorf("invalid --output %q: use table or json", a.output)
+			}
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (default $MINDPEEKER_BASE_URL, else "+client.DefaultBaseURL+")")
+	pf.StringVar(&a.tokenURL, "token-url", "", "OAuth token URL (default $MINDPEEKER_TOKEN_URL, else "+client.DefaultTokenURL+")")
+	// --version without the -v shorthand cobra would give it: -v reads as --verbose.
+	root.Flags().Bool("version", false, "print the version")
+	pf.BoolVar(&a.verbose, "verbose", false, "log each HTTP request to stderr (credentials are never logged)")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(a.sessionsCommand(), a.apikeysCommand(), a.authCommand(), a.fakeServerCommand())
+	return root
+}
