@@ -1,0 +1,301 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
+)
+
+// DefaultLockTTL is the lock's expiry when Options.LockTTL is zero: how long the
+// fleet waits for a crashed renewer before another replica takes over.
+const DefaultLockTTL = 10 * time.Second
+
+// minLockTTL keeps the extension interval (a third of the TTL) above a few
+// Redis round trips.
+const minLockTTL = 100 * time.Millisecond
+
+// maxValueSize bounds what Load accepts: a token is a few kilobytes.
+const maxValueSize = 1 << 20
+
+// maxNameLen bounds Options.Namespace and Options.Key.
+const maxNameLen = 512
+
+// Options configures a [Store]. Namespace and Key are required, and so is an
+// encryption key unless AllowPlaintext is set.
+type Options struct {
+	// Namespace separates applications sharing one Redis, e.g. "myapp". It may
+	// not contain ':', '{', '}', spaces or control characters.
+	Namespace string
+	// Key names the token within the namespace: one per client and user, e.g.
+	// "client-id/alice". It may not contain '{', '}', spaces or control characters.
+	Key string
+	// EncryptionKeys are AES-256 keys ([KeySize] bytes each, e.g. from a secret
+	// manager; every replica needs the same list). The first encrypts every new
+	// value; all of them decrypt. To rotate, put the new key first and keep the
+	// old one after it until every stored token has been rewritten (one renewal).
+	EncryptionKeys [][]byte
+	// AllowPlaintext lets the Store work without an encryption key, storing the
+	// token as JSON anyone who can read Redis can use. With encryption keys set,
+	// it also lets Load accept a plaintext value, to migrate to encryption.
+	AllowPlaintext bool
+	// TTL, when positive, makes Redis delete the stored token this long after
+	// each Save. Set it a little past the refresh token's useful life (Mindbaz:
+	// 7 days) so that abandoned tokens do not linger. Zero keeps the token until
+	// it is replaced or deleted.
+	TTL time.Duration
+	// LockTTL is how long the lock outlives its holder: the holder extends it
+	// every LockTTL/3 while it holds it, so a crashed holder blocks the others
+	// for at most LockTTL. Zero means [DefaultLockTTL]; the minimum is 100ms.
+	LockTTL time.Duration
+	// Logger receives warnings about the lock (an extension that failed, a lock
+	// lost to expiry, a release that failed). nil means silent.
+	Logger *slog.Logger
+}
+
+// String describes the options without the encryption keys.
+func (o Options) String() string {
+	return fmt.Sprintf("redisstore.Options{Namespace: %q, Key: %q, EncryptionKeys: %s, AllowPlaintext: %t, TTL: %s, LockTTL: %s}",
+		o.Namespace, o.Key, redactedKeys(len(o.EncryptionKeys)), o.AllowPlaintext, o.TTL, o.LockTTL)
+}
+
+// GoString is String, so that %#v does not print the keys either.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue logs the options without the encryption keys.
+func (o Options) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("namespace", o.Namespace), slog.String("key", o.Key),
+		slog.Int("encryption_keys", len(o.EncryptionKeys)), slog.Bool("allow_plaintext", o.AllowPlaintext))
+}
+
+func redactedKeys(n int) string {
+	if n == 0 {
+		return "[]"
+	}
+	return fmt.Sprintf("[%d keys REDACTED]", n)
+}
+
+// Store is an [auth.Store] and [auth.Locker] kept in Redis, so that all the
+// replicas of a service share one token: one of them renews it while holding
+// the lock, the others keep using the still-valid token or wait for the lock and
+// then adopt the token it saved. Give it to each replica's Source with
+// [auth.WithStore]. Create it with [New]; it is safe for concurrent use, and
+// any number of Stores (in one process or many) may use the same Options.
+type Store struct {
+	rdb            redis.UniversalClient
+	namespace, key string
+	tokenKey       string // mindpeeker:{namespace:key}:token
+	lockKey        string // mindpeeker:{namespace:key}:lock
+	sealer         *sealer
+	allowPlaintext bool
+	ttl, lockTTL   time.Duration
+	logger         *slog.Logger
+}
+
+// New returns a Store keeping one token in rdb under the names derived from
+// opts.Namespace and opts.Key. rdb is the caller's client (a *redis.Client,
+// *redis.ClusterClient, failover client or ring), so that TLS, authentication
+// and topology are the caller's choice. New does not contact Redis.
+//
+// New refuses options without an encryption key (with [ErrNoEncryptionKey])
+// unless AllowPlaintext is set, and keys that are not [KeySize] bytes long.
+func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
+	if rdb == nil {
+		return nil, errors.New("redisstore: nil Redis client")
+	}
+	if err := checkName("Namespace", opts.Namespace, ":{}"); err != nil {
+		return nil, err
+	}
+	if err := checkName("Key", opts.Key, "{}"); err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.TTL < 0:
+		return nil, fmt.Errorf("redisstore: negative TTL %s", opts.TTL)
+	case opts.LockTTL == 0:
+		opts.LockTTL = DefaultLockTTL
+	case opts.LockTTL < minLockTTL:
+		return nil, fmt.Errorf("redisstore: LockTTL %s is below the minimum %s", opts.LockTTL, minLockTTL)
+	}
+	s := &Store{
+		rdb: rdb, namespace: opts.Namespace, key: opts.Key,
+		allowPlaintext: opts.AllowPlaintext, ttl: opts.TTL, lockTTL: opts.LockTTL,
+		logger: opts.Logger,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	// The hash tag {namespace:key} puts the token and its lock in one cluster slot.
+	base := "mindpeeker:{" + opts.Namespace + ":" + opts.Key + "}:"
+	s.tokenKey, s.lockKey = base+"token", base+"lock"
+	switch {
+	case len(opts.EncryptionKeys) > 0:
+		sl, err := newSealer(opts.EncryptionKeys)
+		if err != nil {
+			return nil, err
+		}
+		s.sealer = sl
+	case !opts.AllowPlaintext:
+		return nil, ErrNoEncryptionKey
+	}
+	return s, nil
+}
+
+func checkName(field, v, forbidden string) error {
+	if v == "" {
+		return fmt.Errorf("redisstore: Options.%s is empty", field)
+	}
+	if len(v) > maxNameLen {
+		return fmt.Errorf("redisstore: Options.%s is longer than %d bytes", field, maxNameLen)
+	}
+	if i := strings.IndexFunc(v, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(forbidden, r)
+	}); i >= 0 {
+		return fmt.Errorf("redisstore: Options.%s %q may not contain %q", field, v, v[i:i+1])
+	}
+	return nil
+}
+
+// TokenKey returns the Redis key holding the token, "mindpeeker:{namespace:key}:token".
+func (s *Store) TokenKey() string { return s.tokenKey }
+
+// LockKey returns the Redis key of the lock, "mindpeeker:{namespace:key}:lock".
+func (s *Store) LockKey() string { return s.lockKey }
+
+// storedToken is the JSON inside a value: the token plus the extra fields worth keeping.
+type storedToken struct {
+	*oauth2.Token
+	Scope   string `json:"scope,omitempty"`
+	IDToken string `json:"id_token,omitempty"`
+}
+
+// Load returns the stored token, or nil and no error when there is none. It
+// fails with [ErrUndecryptable] or [ErrNotEncrypted] (wrapped) when the stored
+// value is not one this Store may trust, and with the Redis error when Redis
+// cannot be reached; an [auth.Source] then logs a warning and renews from its
+// grant.
+func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
+	raw, err := s.rdb.Get(ctx, s.tokenKey).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapErr(ctx, "loading the token", err)
+	}
+	if len(raw) > maxValueSize {
+		return nil, fmt.Errorf("redisstore: the stored token is larger than %d bytes", maxValueSize)
+	}
+	data := raw
+	switch {
+	case len(raw) > 0 && raw[0] == '{':
+		if !s.allowPlaintext {
+			return nil, ErrNotEncrypted
+		}
+	case s.sealer == nil:
+		return nil, fmt.Errorf("%w: it is encrypted and the Store has no encryption key", ErrUndecryptable)
+	default:
+		if data, err = s.sealer.open(raw, s.tokenKey); err != nil {
+			return nil, err
+		}
+	}
+	st := storedToken{Token: new(oauth2.Token)}
+	if err := json.Unmarshal(data, &st); err != nil {
+		// The error names a position, never the content.
+		return nil, fmt.Errorf("redisstore: the stored token is not valid JSON: %w", err)
+	}
+	tok := st.Token
+	if extra := st.extra(); len(extra) > 0 {
+		tok = tok.WithExtra(extra)
+	}
+	return tok, nil
+}
+
+func (st *storedToken) extra() map[string]any {
+	m := map[string]any{}
+	if st.Scope != "" {
+		m["scope"] = st.Scope
+	}
+	if st.IDToken != "" {
+		m["id_token"] = st.IDToken
+	}
+	return m
+}
+
+// Save replaces the stored token with t: the JSON of t (access_token,
+// token_type, refresh_token, expiry, expires_in, plus scope and id_token when
+// the server sent them), encrypted with the first encryption key, with
+// Options.TTL as its expiry when set.
+func (s *Store) Save(ctx context.Context, t *oauth2.Token) error {
+	if t == nil {
+		return errors.New("redisstore: Save: nil token")
+	}
+	st := storedToken{Token: t}
+	st.Scope, _ = t.Extra("scope").(string)
+	st.IDToken, _ = t.Extra("id_token").(string)
+	value, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("redisstore: encoding the token: %w", err)
+	}
+	if s.sealer != nil {
+		if value, err = s.sealer.seal(value, s.tokenKey); err != nil {
+			return err
+		}
+	}
+	if err := s.rdb.Set(ctx, s.tokenKey, value, s.ttl).Err(); err != nil {
+		return wrapErr(ctx, "saving the token", err)
+	}
+	return nil
+}
+
+// Delete removes the stored token, as a logout does. It is not an error when
+// there is none. The lock is left alone.
+func (s *Store) Delete(ctx context.Context) error {
+	if err := s.rdb.Del(ctx, s.tokenKey).Err(); err != nil {
+		return wrapErr(ctx, "deleting the token", err)
+	}
+	return nil
+}
+
+// wrapErr describes a failed Redis command. When ctx has ended, the error
+// wraps ctx.Err() too: go-redis may report a deadline as a network timeout.
+func wrapErr(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("redisstore: %s: %w (%w)", op, ctxErr, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// String describes the Store by its key names; keys and tokens are never shown.
+func (s *Store) String() string {
+	enc := "AES-256-GCM"
+	switch {
+	case s.sealer == nil:
+		enc = "none (AllowPlaintext)"
+	case len(s.sealer.keys) > 1:
+		enc = fmt.Sprintf("AES-256-GCM, %d keys", len(s.sealer.keys))
+	}
+	return fmt.Sprintf("redisstore.Store{namespace: %q, key: %q, encryption: %s}", s.namespace, s.key, enc)
+}
+
+// GoString is String.
+func (s *Store) GoString() string { return s.String() }
+
+// LogValue logs the Store's names only.
+func (s *Store) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("store", "redis"), slog.String("namespace", s.namespace),
+		slog.String("key", s.key), slog.Bool("encrypted", s.sealer != nil))
+}
+
+var (
+	_ auth.Store  = (*Store)(nil)
+	_ auth.Locker = (*Store)(nil)
+)
