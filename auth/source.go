@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -81,8 +82,14 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // WithLogger makes the Source log renewals (at debug level) and failures that it
-// works around (at warn level). Secrets are never logged.
-func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.logger = l } }
+// works around (at warn level). Secrets are never logged. nil means silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Source) {
+		if l != nil {
+			s.logger = l
+		}
+	}
+}
 
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
@@ -150,6 +157,12 @@ func (s *Source) Invalidate(rejected *oauth2.Token) {
 
 // String describes the Source without any token or secret.
 func (s *Source) String() string { return fmt.Sprintf("auth.Source{grant: %T}", s.grant) }
+
+// GoString is String: %#v would otherwise print the grant's secrets.
+func (s *Source) GoString() string { return s.String() }
+
+// LogValue logs the grant's type only.
+func (s *Source) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func (s *Source) renewInBackground(e *entry, now time.Time) {
 	s.mu.Lock()
@@ -231,6 +244,10 @@ func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) 
 	}
 	stored, err := s.store.Load(ctx)
 	switch {
+	case err != nil && s.locker != nil && prev != nil && prev.RefreshToken != "":
+		// Another process may have rotated the refresh token we hold; only
+		// the store knows, so spending ours could present a spent one.
+		return nil, fmt.Errorf("auth: cannot read the token store, not spending the shared refresh token: %w", err)
 	case err != nil:
 		s.logger.Warn("auth: token store unavailable; renewing from the grant", "error", err)
 	case stored != nil && stored.AccessToken != "":
@@ -277,9 +294,8 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 		tok.TokenType = "Bearer"
 	}
 	if tok.ExpiresIn == 0 {
-		if form, ok := tok.Extra("expires_in").(string); ok { // form-encoded answers
-			tok.ExpiresIn, _ = strconv.ParseInt(form, 10, 64)
-		}
+		// x/oauth2 leaves ExpiresIn unset for client credentials and form answers.
+		tok.ExpiresIn = extraSeconds(tok.Extra("expires_in"))
 	}
 	switch exp, isJWT := JWTExpiry(tok.AccessToken); {
 	case tok.ExpiresIn > 0:
@@ -290,6 +306,22 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 		tok.Expiry = start.Add(s.defaultLifetime)
 		tok.ExpiresIn = int64(s.defaultLifetime / time.Second)
 	}
+}
+
+// extraSeconds reads an expires_in kept in a token's extra fields: a JSON number
+// (float64), a JSON string, or a form value (int64 or string, as Token.Extra
+// parses it). It returns 0 when there is none or it is not a number.
+func extraSeconds(v any) int64 {
+	var n int64
+	switch v := v.(type) {
+	case int64:
+		n = v
+	case float64:
+		n = int64(min(v, math.MaxInt32))
+	case string:
+		n, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	}
+	return min(n, math.MaxInt32)
 }
 
 // entryFor computes when tok should be renewed and when it stops being used.
