@@ -297,6 +297,12 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 		// x/oauth2 leaves ExpiresIn unset for client credentials and form answers.
 		tok.ExpiresIn = extraSeconds(tok.Extra("expires_in"))
 	}
+	if tok.ExpiresIn <= 0 && tok.Extra("expires_in") != nil {
+		// Zero, negative or unreadable: as if absent. x/oauth2 has already
+		// turned a negative value into an Expiry in the past, which would
+		// make every call fetch a new token.
+		tok.ExpiresIn, tok.Expiry = 0, time.Time{}
+	}
 	switch exp, isJWT := JWTExpiry(tok.AccessToken); {
 	case tok.ExpiresIn > 0:
 		tok.Expiry = start.Add(time.Duration(tok.ExpiresIn) * time.Second)

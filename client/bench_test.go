@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/client"
@@ -78,6 +80,87 @@ func BenchmarkGet(b *testing.B) {
 		for b.Loop() {
 			if _, err := c.Sessions.Get(ctx, "ses_123"); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGetNaive is the composition a program would assemble from the same
+// libraries without this SDK: oauth2.ReuseTokenSource + oauth2.Transport under
+// go-retryablehttp, decoding the same JSON.
+func BenchmarkGetNaive(b *testing.B) {
+	srv := benchServer(b)
+	ctx := context.Background()
+	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(time.Hour)}))
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.HTTPClient = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: newHTTPClient().Transport}}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := retryablehttp.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/sessions/ses_123", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := rc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s sessions.Session
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
+// BenchmarkListPage reads one page of 20 sessions, SDK against raw net/http.
+func BenchmarkListPage(b *testing.B) {
+	page := `{"data":[` + strings.TrimSuffix(strings.Repeat(sessionJSON+",", 20), ",") + `],"has_more":false}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, page)
+	}))
+	b.Cleanup(srv.Close)
+	ctx := context.Background()
+	b.Run("raw", func(b *testing.B) {
+		hc := newHTTPClient()
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/sessions?limit=20", nil)
+			req.Header.Set("Authorization", "Bearer bench-token")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var p struct {
+				Data    []*sessions.Session `json:"data"`
+				HasMore bool                `json:"has_more"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil || len(p.Data) != 20 {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.Run("sdk", func(b *testing.B) {
+		c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(),
+			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token"})})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			n := 0
+			for _, err := range c.Sessions.List(ctx, &sessions.ListParams{Limit: 20}) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != 20 {
+				b.Fatal(n)
 			}
 		}
 	})

@@ -15,15 +15,15 @@ import (
 
 // Config configures a [Client]. Set exactly one credential: ClientID and
 // ClientSecret (client credentials grant), APIKey, TokenSource (any other grant,
-// e.g. an *auth.Source over auth.Password), or Credential. Its fmt and slog
-// output never show a secret.
+// e.g. an *auth.Source over auth.Password), or Credential. Its fmt, slog and
+// JSON output never show a secret.
 type Config struct {
 	BaseURL      string             // default https://api.mindpeeker.com/v1
 	TokenURL     string             // default https://auth.mindpeeker.com/oauth2/token
 	ClientID     string             // with ClientSecret: client_credentials grant
-	ClientSecret string             //
+	ClientSecret string             `json:"-"`
 	Scopes       []string           // scopes to request with ClientID/ClientSecret
-	APIKey       string             // X-API-Key instead of OAuth
+	APIKey       string             `json:"-"` // X-API-Key instead of OAuth
 	TokenSource  oauth2.TokenSource // any other grant (auth.Source, oauth2.Config.TokenSource, ...)
 	HTTPClient   *http.Client       // transport to build on; default a tuned one
 	MaxRetries   int                // 0 = default (3); negative = no retries (a 401 is still renewed once)

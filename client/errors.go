@@ -1,6 +1,11 @@
 package client
 
-import "github.com/mindpeeker/mindpeeker-go/internal/apierror"
+import (
+	"context"
+
+	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
+	"github.com/mindpeeker/mindpeeker-go/internal/transport"
+)
 
 // APIError is returned (wrapped or not) for every non-2xx answer; use errors.As.
 // A 429 or 503 whose Retry-After exceeds Config.MaxRetryWait is returned at once
@@ -15,3 +20,19 @@ var (
 	ErrConflict     = apierror.ErrConflict     // 409
 	ErrRateLimited  = apierror.ErrRateLimited  // 429 (after the retries, or a wait beyond MaxRetryWait)
 )
+
+// UnconfirmedError is returned when a call that changes something (Create,
+// Rotate) may have been carried out, but its answer never arrived, even after
+// the retries. Repeat the call with WithIdempotencyKey(ctx, e.IdempotencyKey) to
+// get the server's stored answer (a rotated key, say) without acting twice.
+type UnconfirmedError = transport.UnconfirmedError
+
+// DecodeError is returned when a 2xx answer's body is not the JSON expected.
+type DecodeError = transport.DecodeError
+
+// WithIdempotencyKey makes calls with ctx that send an Idempotency-Key (every
+// POST) send key instead of a new one. Use it to repeat a call that ended in an
+// *UnconfirmedError, or to keep a create idempotent across restarts of a program.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return transport.WithIdempotencyKey(ctx, key)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth/redisstore"
+	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
 )
 
 // pollMax is the longest a waiter sleeps between two attempts (lock.go).
@@ -82,7 +83,7 @@ func childLockLoop(a helperArgs) error {
 	if err != nil {
 		return err
 	}
-	return printResult(lockLoopResult{Violations: v})
+	return redistest.PrintResult(lockLoopResult{Violations: v})
 }
 
 // childHold takes the lock, says LOCKED and holds it (extending it) until killed.
@@ -144,7 +145,7 @@ func TestLockExcludesProcesses(t *testing.T) {
 	rdb := srv.Client(t)
 	const children, goroutines, iterations = 3, 2, 20
 	args := helperArgs{RedisAddr: srv.Addr, Key: "processes", Iterations: iterations, LockTTL: 5 * time.Second}
-	var cs []*child
+	var cs []*redistest.Child
 	for range children {
 		cs = append(cs, startChild(t, "lockloop", args))
 	}
@@ -159,7 +160,7 @@ func TestLockExcludesProcesses(t *testing.T) {
 	}
 	for _, c := range cs {
 		var res lockLoopResult
-		c.result(t, &res, time.Minute)
+		c.Result(t, &res, time.Minute)
 		violations.Add(int32(res.Violations))
 	}
 	wg.Wait()
@@ -175,7 +176,7 @@ func TestLockTakenOverAfterHolderKilled(t *testing.T) {
 	const ttl = time.Second
 	st := newStore(t, rdb, "takeover", withLockTTL(ttl))
 	holder := startChild(t, "hold", helperArgs{RedisAddr: srv.Addr, Key: "takeover", LockTTL: ttl})
-	holder.expect(t, "LOCKED", 30*time.Second)
+	holder.Expect(t, "LOCKED", 30*time.Second)
 
 	// Alive, the holder extends the lock: it lasts past its TTL.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*ttl)
@@ -183,7 +184,7 @@ func TestLockTakenOverAfterHolderKilled(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
-	holder.kill() // a crash: nobody extends or releases the lock any more
+	holder.Kill() // a crash: nobody extends or releases the lock any more
 	killed := time.Now()
 	left, err := rdb.PTTL(t.Context(), st.LockKey()).Result()
 	require.NoError(t, err)

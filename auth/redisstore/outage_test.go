@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 )
 
@@ -60,7 +61,7 @@ func TestRedisOutage(t *testing.T) {
 	call := func(src *auth.Source) error {
 		tr, err := auth.NewTransport(nil, api.APIURL(), src)
 		require.NoError(t, err)
-		return get(&http.Client{Transport: tr, Timeout: 10 * time.Second}, api.APIURL()+"/sessions")
+		return fleettest.Get(&http.Client{Transport: tr, Timeout: 10 * time.Second}, api.APIURL()+"/sessions")
 	}
 	require.NoError(t, call(cc))
 	require.NoError(t, call(pw))

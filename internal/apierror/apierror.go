@@ -17,6 +17,9 @@ import (
 // MaxBody bounds how much of an error response is read.
 const MaxBody = 64 << 10
 
+// maxMessage bounds the server's message kept in an Error, in runes.
+const maxMessage = 500
+
 // Sentinels for the common checks: errors.Is(err, ErrNotFound) holds for any
 // *Error with that status, however it is wrapped.
 var (
@@ -84,7 +87,7 @@ func Parse(resp *http.Response, now time.Time) *Error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &envelope) == nil && envelope.Error.Code != "" {
-		e.Code, e.Message = envelope.Error.Code, envelope.Error.Message
+		e.Code, e.Message = Excerpt([]byte(envelope.Error.Code), 64), Excerpt([]byte(envelope.Error.Message), maxMessage)
 		return e
 	}
 	e.Message = Excerpt(body, 120)
@@ -94,8 +97,8 @@ func Parse(resp *http.Response, now time.Time) *Error {
 	return e
 }
 
-// Excerpt returns the readable text of body (tags and runs of white space
-// dropped), cut to at most n runes.
+// Excerpt returns the readable text of body (tags, control characters and runs
+// of white space dropped), cut to at most n runes plus an ellipsis.
 func Excerpt(body []byte, n int) string {
 	var b strings.Builder
 	inTag, space := false, false
@@ -110,13 +113,16 @@ func Excerpt(body []byte, n int) string {
 			space = true
 		default:
 			if space && b.Len() > 0 {
+				if n--; n <= 0 {
+					return b.String() + "…"
+				}
 				b.WriteByte(' ')
 			}
 			space = false
-			b.WriteRune(r)
-			if n--; n == 0 {
+			if n--; n < 0 {
 				return b.String() + "…"
 			}
+			b.WriteRune(r)
 		}
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package apierror
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	}
 	if v[0] >= '0' && v[0] <= '9' {
 		secs, err := strconv.ParseUint(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "" {
+			return maxRetryAfter, true // a valid delay-seconds, just absurdly long
+		}
 		if err != nil {
 			return 0, false
 		}

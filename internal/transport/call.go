@@ -24,21 +24,25 @@ type callKey struct{}
 // call is the state of one Do across its attempts; the retry hooks find it in
 // the request's context.
 type call struct {
-	engine       *Engine
-	method, path string
-	out          any
-	tok          *oauth2.Token // bearer token the last attempt carried
-	attempts     int
-	retries      int  // retries spent from MaxRetries
-	renewed      bool // the one 401 renewal has been used
-	handled      bool // handle ran for the current attempt
-	wait         time.Duration
-	apiErr       *apierror.Error
+	engine        *Engine
+	method, path  string
+	out           any
+	tok           *oauth2.Token // bearer token the last attempt carried
+	attempts      int
+	retries       int  // retries spent from MaxRetries
+	renewed       bool // the one 401 renewal has been used
+	handled       bool // handle ran for the current attempt
+	maybeApplied  bool // an attempt may have reached the server without its answer arriving
+	deadlineFirst bool // a retry was dropped because the context's deadline comes before it
+
+	idempotencyKey string // sent with every attempt; "" for methods that need none
+	wait           time.Duration
+	apiErr         *apierror.Error
 }
 
 func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
 
-func (c *call) setHeaders(h http.Header, hasBody bool) {
+func (c *call) setHeaders(ctx context.Context, h http.Header, hasBody bool) {
 	h["Accept"] = acceptJSON
 	h["User-Agent"] = c.engine.userAgent
 	if hasBody {
@@ -51,7 +55,11 @@ func (c *call) setHeaders(h http.Header, hasBody bool) {
 		// repeated key with its stored first answer instead of acting twice.
 		// It is what makes every request this engine sends safe to retry after
 		// an ambiguous failure (connection lost after sending, 5xx).
-		h["Idempotency-Key"] = []string{newIdempotencyKey()}
+		c.idempotencyKey, _ = ctx.Value(idempotencyKeyCtx{}).(string)
+		if c.idempotencyKey == "" {
+			c.idempotencyKey = newIdempotencyKey()
+		}
+		h["Idempotency-Key"] = []string{c.idempotencyKey}
 	}
 }
 
@@ -78,6 +86,12 @@ func (c *call) authorize(req *http.Request) error {
 // error only when the body could not be read, which the policy may retry.
 func (c *call) handle(resp *http.Response) error {
 	c.handled = true
+	if resp.StatusCode == http.StatusNotFound && c.method == http.MethodDelete && c.maybeApplied {
+		// An earlier attempt was lost after it may have reached the server:
+		// the thing is gone, which is what the caller asked for.
+		resp.Body.Close()
+		return nil
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		c.apiErr = apierror.Parse(resp, c.engine.now())
 		return nil
@@ -86,27 +100,85 @@ func (c *call) handle(resp *http.Response) error {
 	if c.out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	body := io.LimitReader(resp.Body, MaxBody)
+	body := &limitedBody{r: resp.Body, left: MaxBody}
 	if err := json.NewDecoder(body).Decode(c.out); err != nil {
-		var syntax *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		if errors.As(err, &syntax) || errors.As(err, &typ) {
-			return &DecodeError{Status: resp.StatusCode, Err: err}
+		if body.err != nil {
+			return &bodyError{err: body.err} // cut mid-body: the policy may retry
 		}
-		return &bodyError{err: err}
+		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
 	io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
 	return nil
 }
 
-// wrap gives an error of the engine its final form; the context's error stays
-// visible to errors.Is.
-func (c *call) wrap(err error) error {
-	var de *DecodeError
-	if errors.As(err, &de) {
-		return err
+// limitedBody reads at most left bytes and remembers a failure to read (a
+// connection cut mid-body), to tell it apart from a body that is whole but not
+// the JSON expected.
+type limitedBody struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
 	}
-	return fmt.Errorf("mindpeeker: %s %s: %w", c.method, c.path, err)
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// fail gives a failed call's error its final form. An API error stays as it
+// is; others name the request. The context's error stays visible to errors.Is.
+// When an attempt may have been applied without its answer arriving, the error
+// is an *UnconfirmedError carrying the Idempotency-Key to retry with.
+func (c *call) fail(err error) error {
+	var de *DecodeError
+	var ae *apierror.Error
+	if !errors.As(err, &de) && !errors.As(err, &ae) {
+		err = fmt.Errorf("mindpeeker: %s %s: %w", c.method, c.path, err)
+	}
+	if c.deadlineFirst {
+		err = fmt.Errorf("%w (not retried: %w before the wait would end)", err, context.DeadlineExceeded)
+	}
+	if c.maybeApplied && c.idempotencyKey != "" {
+		return &UnconfirmedError{Method: c.method, Path: c.path, IdempotencyKey: c.idempotencyKey, Err: err}
+	}
+	return err
+}
+
+// UnconfirmedError is returned when a request that changes something (a POST)
+// may have been carried out by the server, but its answer never arrived, even
+// after the retries: a key rotation, say, whose new key was lost on the wire.
+// Calling again with WithIdempotencyKey(ctx, IdempotencyKey) (within the
+// server's 24 hours) returns the server's stored answer, and does not act twice.
+// Err is the last failure (errors.Is and errors.As reach through).
+type UnconfirmedError struct {
+	Method, Path   string
+	IdempotencyKey string
+	Err            error
+}
+
+func (e *UnconfirmedError) Error() string {
+	return fmt.Sprintf("%v (the request may have been carried out; retry with Idempotency-Key %s to get its answer)", e.Err, e.IdempotencyKey)
+}
+
+func (e *UnconfirmedError) Unwrap() error { return e.Err }
+
+type idempotencyKeyCtx struct{}
+
+// WithIdempotencyKey makes the requests made with ctx that need an
+// Idempotency-Key use key instead of a new one: use it to repeat a call that
+// ended in an *UnconfirmedError, or to make a call idempotent across restarts.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
 }
 
 // DecodeError is returned when a 2xx answer's body is not the JSON expected.

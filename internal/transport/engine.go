@@ -97,20 +97,20 @@ func (e *Engine) Do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return fmt.Errorf("mindpeeker: building request: %w", err)
 	}
-	c.setHeaders(req.Header, body != nil)
+	c.setHeaders(ctx, req.Header, body != nil)
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
 	req.SetResponseHandler(c.handle)
 	resp, err := e.rc.Do(req)
-	if err != nil {
-		return c.wrap(err)
+	if err == nil {
+		resp.Body.Close()
+		if c.apiErr == nil {
+			return nil
+		}
+		err = c.apiErr
 	}
-	resp.Body.Close()
-	if c.apiErr != nil {
-		return c.apiErr
-	}
-	return nil
+	return c.fail(err)
 }
 
 // checkRedirect removes the credential from a redirect to another origin (Go's

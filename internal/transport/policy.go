@@ -28,10 +28,19 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 	} else {
 		c.attempts++
 	}
+	if (err != nil && !permanent(err)) || (resp != nil && resp.StatusCode >= 500) {
+		c.maybeApplied = true
+	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	retry, wait := c.decide(resp, err)
+	if dl, ok := ctx.Deadline(); retry && ok && time.Until(dl) < wait {
+		// The caller would be gone before the wait ends: hand it the answer
+		// (a 429 with its RetryAfter, say) now rather than its deadline later.
+		retry, wait = false, 0
+		c.deadlineFirst = true
+	}
 	c.wait = wait
 	e.logAttempt(ctx, c, resp, err, retry)
 	return retry, nil

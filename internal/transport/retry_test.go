@@ -81,12 +81,26 @@ func TestContextEndsWaitAtOnce(t *testing.T) {
 		writeJSON(w, 503, `{"error":{"code":"unavailable","message":"later"}}`)
 	})
 	e := newEngine(t, srv.URL, nil, func(o *transport.Options) { o.MaxRetryWait = time.Minute })
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := e.Do(ctx, "GET", "/x", nil, nil)
-	assert.Less(t, time.Since(start), time.Second)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	t.Run("cancelled during the wait", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		err := e.Do(ctx, "GET", "/x", nil, nil)
+		assert.Less(t, time.Since(start), time.Second)
+		assert.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("deadline before the wait ends", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		err := e.Do(ctx, "GET", "/x", nil, nil)
+		assert.Less(t, time.Since(start), 500*time.Millisecond, "no point sleeping past the deadline")
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		var apiErr *apierror.Error
+		require.ErrorAs(t, err, &apiErr, "the answer is kept")
+		assert.Equal(t, 10*time.Second, apiErr.RetryAfter)
+	})
 }
 
 func TestServerErrorsRetriedWithBackoffThenReturned(t *testing.T) {

@@ -1,7 +1,7 @@
-package auth_test
+package conformance_test
 
-// Tests against go-oauth2 (lenient), and table tests against both servers of
-// the 401 path and the authorization code flow (see realserver_fosite_test.go).
+// The authorization code flow (auth.AuthCodeFlow, auth.LoginLoopback) against
+// both servers, which require PKCE (S256).
 
 import (
 	"io"
@@ -15,99 +15,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
-	"github.com/mindpeeker/mindpeeker-go/internal/oauthtest"
+	"github.com/mindpeeker/mindpeeker-go/conformance/internal/oauthtest"
 )
-
-// go-oauth2 is lenient: it never revokes a token family, so a client that spends
-// a refresh token twice would go unnoticed. The harness records every refresh
-// token presented; each renewal must present the one the previous renewal
-// received, and none twice.
-func TestGoOAuth2RefreshChain(t *testing.T) {
-	const renewals = 5
-	srv := oauthtest.NewGoOAuth2(t, oauthtest.Options{})
-	src := auth.NewSource(passwordGrant(srv), auth.WithHTTPClient(srv.Client()))
-	ctx := testCtx(t)
-	tok, err := src.TokenContext(ctx)
-	require.NoError(t, err)
-	toks := []*oauth2.Token{tok}
-	for range renewals {
-		src.Invalidate(tok) // as after a 401
-		tok, err = src.TokenContext(ctx)
-		require.NoError(t, err)
-		requireActive(t, srv, tok)
-		toks = append(toks, tok)
-	}
-
-	st := srv.Stats()
-	assert.Equal(t, 1, st.ByGrant["password"])
-	assert.Equal(t, renewals, st.ByGrant["refresh_token"], "one refresh per renewal")
-	assert.Zero(t, st.RefreshReuse, "no refresh token presented twice")
-	reqs := srv.TokenRequests()
-	require.Len(t, reqs, renewals+1)
-	seen := map[string]bool{}
-	for i, r := range reqs[1:] {
-		assert.Equal(t, reqs[i].IssuedRefresh, r.RefreshToken, "renewal %d spends the refresh token of the one before", i+1)
-		assert.Equal(t, oauthtest.Fingerprint(toks[i].RefreshToken), r.RefreshToken)
-		assert.False(t, seen[r.RefreshToken], "renewal %d presents a fresh refresh token", i+1)
-		seen[r.RefreshToken] = true
-	}
-
-	// The lenience itself: a spent refresh token is refused, but unlike fosite
-	// nothing else is revoked, so only the harness's count would show the bug.
-	_, err = auth.RefreshToken{TokenURL: srv.TokenURL, ClientID: oauthtest.PublicClientID,
-		RefreshToken: toks[0].RefreshToken}.Token(grantCtx(t, srv), nil)
-	assert.True(t, auth.IsInvalidGrant(err), "%v", err)
-	requireActive(t, srv, tok)
-	assert.Equal(t, 1, srv.Stats().RefreshReuse)
-	assert.Zero(t, srv.Stats().ReuseDetections)
-}
-
-// A server that refuses a token (401) makes the Transport invalidate it once;
-// the renewal adopts the token another Source already obtained and saved,
-// spending no refresh token, and the request is retried with it.
-func TestRealServer_RejectedTokenRenewsOnce(t *testing.T) {
-	for _, rs := range realServers {
-		t.Run(rs.name, func(t *testing.T) {
-			srv := rs.start(t, oauthtest.Options{})
-			ctx := testCtx(t)
-			store := &auth.MemoryStore{}
-			srcA := auth.NewSource(passwordGrant(srv), auth.WithStore(store), auth.WithHTTPClient(srv.Client()))
-			srcB := auth.NewSource(passwordGrant(srv), auth.WithStore(store), auth.WithHTTPClient(srv.Client()))
-			old, err := srcA.TokenContext(ctx)
-			require.NoError(t, err)
-			tokB, err := srcB.TokenContext(ctx)
-			require.NoError(t, err)
-			require.Equal(t, old.AccessToken, tokB.AccessToken, "B adopts A's stored token")
-
-			srcA.Invalidate(old) // A renews; the server revokes the old access token
-			fresh, err := srcA.TokenContext(ctx)
-			require.NoError(t, err)
-			require.NotEqual(t, old.AccessToken, fresh.AccessToken)
-			_, err = srv.Introspect(ctx, old.AccessToken)
-			require.ErrorIs(t, err, oauthtest.ErrInactiveToken, "the server revoked the replaced access token")
-
-			tr, err := auth.NewTransport(srv.Client().Transport, srv.ResourceURL, srcB)
-			require.NoError(t, err)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.ResourceURL, nil)
-			require.NoError(t, err)
-			resp, err := (&http.Client{Transport: tr}).Do(req)
-			require.NoError(t, err)
-			resp.Body.Close()
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-
-			st := srv.Stats()
-			assert.Equal(t, 2, st.ResourceRequests)
-			assert.Equal(t, 1, st.ResourceRejected, "the stale token, once")
-			assert.Equal(t, 1, st.ByGrant["password"])
-			assert.Equal(t, 1, st.ByGrant["refresh_token"], "B adopted A's token instead of refreshing")
-			assert.Zero(t, st.RefreshReuse)
-			assert.Zero(t, st.ReuseDetections)
-			now, err := srcB.TokenContext(ctx)
-			require.NoError(t, err)
-			assert.Equal(t, fresh.AccessToken, now.AccessToken)
-		})
-	}
-}
 
 // noRedirects is a browser that stops at the authorization server's redirect,
 // so the test can read the callback URL.

@@ -1,4 +1,4 @@
-package auth_test
+package conformance_test
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
-	"github.com/mindpeeker/mindpeeker-go/internal/oauthtest"
+	"github.com/mindpeeker/mindpeeker-go/conformance/internal/oauthtest"
 )
 
 // The environment that turns TestHelperProcessRefresher on and configures it.

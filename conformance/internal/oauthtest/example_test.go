@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/mindpeeker/mindpeeker-go/internal/oauthtest"
+	"github.com/mindpeeker/mindpeeker-go/conformance/internal/oauthtest"
 )
 
 // cleanups stands in for a *testing.T outside a test: it collects the server's

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/mindpeeker/mindpeeker-go/internal/oauthtest"
+	"github.com/mindpeeker/mindpeeker-go/conformance/internal/oauthtest"
 )
 
 // servers lists the server libraries, so every behaviour the harness promises
