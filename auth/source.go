@@ -297,11 +297,14 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 		// x/oauth2 leaves ExpiresIn unset for client credentials and form answers.
 		tok.ExpiresIn = extraSeconds(tok.Extra("expires_in"))
 	}
-	if tok.ExpiresIn <= 0 && tok.Extra("expires_in") != nil {
-		// Zero, negative or unreadable: as if absent. x/oauth2 has already
-		// turned a negative value into an Expiry in the past, which would
-		// make every call fetch a new token.
-		tok.ExpiresIn, tok.Expiry = 0, time.Time{}
+	if tok.ExpiresIn <= 0 {
+		// Zero, negative or unreadable: as if absent. x/oauth2 may already
+		// have turned a negative expires_in into an Expiry in the past (on
+		// the wall clock), which would make every call fetch a new token.
+		tok.ExpiresIn = 0
+		if !tok.Expiry.After(time.Now()) {
+			tok.Expiry = time.Time{}
+		}
 	}
 	switch exp, isJWT := JWTExpiry(tok.AccessToken); {
 	case tok.ExpiresIn > 0:
