@@ -45,14 +45,7 @@ func (s *Service) List(ctx context.Context, p *ListParams) iter.Seq2[*APIKey, er
 	if p != nil {
 		limit = p.Limit
 	}
-	return pager.Seq(ctx, func(ctx context.Context, cursor string) (*pager.Page[APIKey], error) {
-		path, err := pager.Path("/api-keys", limit, cursor)
-		if err != nil {
-			return nil, err
-		}
-		page := new(pager.Page[APIKey])
-		return page, s.engine.Do(ctx, "GET", path, nil, page)
-	})
+	return pager.List[APIKey](ctx, s.engine, "/api-keys", limit)
 }
 
 // Get returns the key with the given id, without its secret value.

@@ -62,14 +62,7 @@ func (s *Service) List(ctx context.Context, p *ListParams) iter.Seq2[*Session, e
 	if p != nil {
 		limit = p.Limit
 	}
-	return pager.Seq(ctx, func(ctx context.Context, cursor string) (*pager.Page[Session], error) {
-		path, err := pager.Path("/sessions", limit, cursor)
-		if err != nil {
-			return nil, err
-		}
-		page := new(pager.Page[Session])
-		return page, s.engine.Do(ctx, "GET", path, nil, page)
-	})
+	return pager.List[Session](ctx, s.engine, "/sessions", limit)
 }
 
 // Get returns the session with the given id; errors.Is(err, client.ErrNotFound)

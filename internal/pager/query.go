@@ -1,13 +1,33 @@
 package pager
 
 import (
+	"context"
 	"fmt"
+	"iter"
 	"net/url"
 	"strconv"
 )
 
 // MaxLimit is the largest page size the API accepts.
 const MaxLimit = 100
+
+// Doer sends one API request; *transport.Engine is one.
+type Doer interface {
+	Do(ctx context.Context, method, path string, in, out any) error
+}
+
+// List yields every item of the collection at base ("/sessions"), fetching
+// pages of limit items (0: the server's default) lazily through d.
+func List[T any](ctx context.Context, d Doer, base string, limit int) iter.Seq2[*T, error] {
+	return Seq(ctx, func(ctx context.Context, cursor string) (*Page[T], error) {
+		path, err := Path(base, limit, cursor)
+		if err != nil {
+			return nil, err
+		}
+		page := new(Page[T])
+		return page, d.Do(ctx, "GET", path, nil, page)
+	})
+}
 
 // Path returns base with the list query for one page: limit (0 = the server's
 // default) and cursor ("" = the first page).

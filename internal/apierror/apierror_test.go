@@ -1,0 +1,76 @@
+package apierror_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
+)
+
+func response(status int, body string, header ...string) *http.Response {
+	h := http.Header{}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
+}
+
+func TestParse(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		resp *http.Response
+		want apierror.Error
+	}{
+		{"envelope", response(404, `{"error":{"code":"not_found","message":"no such session"}}`, "X-Request-Id", "req_1"),
+			apierror.Error{StatusCode: 404, Code: "not_found", Message: "no such session", RequestID: "req_1"}},
+		{"429 seconds", response(429, `{"error":{"code":"rate_limited","message":"slow"}}`, "Retry-After", "7"),
+			apierror.Error{StatusCode: 429, Code: "rate_limited", Message: "slow", RetryAfter: 7 * time.Second}},
+		{"503 date", response(503, `{"error":{"code":"unavailable","message":"x"}}`, "Retry-After", now.Add(90*time.Second).Format(http.TimeFormat)),
+			apierror.Error{StatusCode: 503, Code: "unavailable", Message: "x", RetryAfter: 90 * time.Second}},
+		{"html", response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+			apierror.Error{StatusCode: 502, Message: "502 Bad Gateway"}},
+		{"empty", response(500, ""), apierror.Error{StatusCode: 500, Message: "Internal Server Error"}},
+		{"json without envelope", response(400, `{"message":"bad"}`), apierror.Error{StatusCode: 400, Message: `{"message":"bad"}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, *apierror.Parse(tt.resp, now))
+		})
+	}
+}
+
+func TestSentinels(t *testing.T) {
+	for status, sentinel := range map[int]error{401: apierror.ErrUnauthorized, 403: apierror.ErrForbidden,
+		404: apierror.ErrNotFound, 409: apierror.ErrConflict, 429: apierror.ErrRateLimited} {
+		err := fmt.Errorf("wrapped: %w", &apierror.Error{StatusCode: status})
+		assert.ErrorIs(t, err, sentinel)
+		assert.NotErrorIs(t, &apierror.Error{StatusCode: 500}, sentinel)
+	}
+	assert.False(t, errors.Is(&apierror.Error{StatusCode: 404}, errors.New("other")))
+}
+
+func TestExcerptBound(t *testing.T) {
+	assert.Equal(t, "abc…", apierror.Excerpt([]byte("abcdef"), 3))
+	assert.Equal(t, "a b…", apierror.Excerpt([]byte("a b c d"), 3))
+	assert.Equal(t, "a b", apierror.Excerpt([]byte("  a \n\t b  "), 10))
+}
+
+func ExampleParseRetryAfter() {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, v := range []string{"120", "Mon, 23 Nov 2026 12:00:30 GMT", "soon"} {
+		d, ok := apierror.ParseRetryAfter(v, now)
+		fmt.Println(d, ok)
+	}
+	// Output:
+	// 2m0s true
+	// 30s true
+	// 0s false
+}
