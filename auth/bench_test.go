@@ -16,7 +16,7 @@ import (
 // load: auth.Source against x/oauth2's ReuseTokenSource (a mutex per call).
 func BenchmarkTokenCacheParallel(b *testing.B) {
 	tok := &oauth2.Token{AccessToken: "a", ExpiresIn: 3600}
-	b.Run("auth.Source", func(b *testing.B) {
+	b.Run("impl=auth.Source", func(b *testing.B) {
 		src := auth.NewSource(auth.GrantFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 			c := *tok
 			return &c, nil
@@ -34,7 +34,7 @@ func BenchmarkTokenCacheParallel(b *testing.B) {
 			}
 		})
 	})
-	b.Run("oauth2.ReuseTokenSource", func(b *testing.B) {
+	b.Run("impl=oauth2.ReuseTokenSource", func(b *testing.B) {
 		src := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)}))
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
 	"github.com/mindpeeker/mindpeeker-go/sessions"
 )
@@ -40,13 +41,15 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// BenchmarkGet compares the SDK's typed Sessions.Get with the least a careful
-// program does with raw net/http: a request with a fixed bearer header, the
-// same JSON decoded, the body drained so the connection is reused.
+// BenchmarkGet compares the SDK's typed Sessions.Get (impl=sdk) with the least
+// a careful program does with raw net/http (impl=raw): a request with a fixed
+// bearer header, the same JSON decoded, the body drained so the connection is
+// reused; and with the naive composition of the same libraries (impl=naive).
+// Compare with: benchstat -col /impl.
 func BenchmarkGet(b *testing.B) {
 	srv := benchServer(b)
 	ctx := context.Background()
-	b.Run("raw", func(b *testing.B) {
+	b.Run("impl=raw", func(b *testing.B) {
 		hc := newHTTPClient()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -68,11 +71,12 @@ func BenchmarkGet(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
-	b.Run("sdk", func(b *testing.B) {
-		c, err := client.New(client.Config{
-			BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(),
-			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(time.Hour)}),
-		})
+	b.Run("impl=sdk", func(b *testing.B) {
+		// The SDK's own token path: an auth.Source serving its cached token.
+		src := auth.NewSource(auth.GrantFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			return &oauth2.Token{AccessToken: "bench-token", ExpiresIn: 3600}, nil
+		}))
+		c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(), TokenSource: src})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -83,35 +87,32 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 	})
-}
-
-// BenchmarkGetNaive is the composition a program would assemble from the same
-// libraries without this SDK: oauth2.ReuseTokenSource + oauth2.Transport under
-// go-retryablehttp, decoding the same JSON.
-func BenchmarkGetNaive(b *testing.B) {
-	srv := benchServer(b)
-	ctx := context.Background()
-	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(time.Hour)}))
-	rc := retryablehttp.NewClient()
-	rc.Logger = nil
-	rc.HTTPClient = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: newHTTPClient().Transport}}
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := retryablehttp.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/sessions/ses_123", nil)
-		if err != nil {
-			b.Fatal(err)
+	// naive: the composition a program would assemble from the same
+	// libraries without this SDK: oauth2.ReuseTokenSource + oauth2.Transport
+	// under go-retryablehttp, decoding the same JSON.
+	b.Run("impl=naive", func(b *testing.B) {
+		ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token", Expiry: time.Now().Add(time.Hour)}))
+		rc := retryablehttp.NewClient()
+		rc.Logger = nil
+		rc.HTTPClient = &http.Client{Transport: &oauth2.Transport{Source: ts, Base: newHTTPClient().Transport}}
+		b.ReportAllocs()
+		for b.Loop() {
+			req, err := retryablehttp.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/sessions/ses_123", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp, err := rc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var s sessions.Session
+			if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 		}
-		resp, err := rc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var s sessions.Session
-		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
+	})
 }
 
 // BenchmarkListPage reads one page of 20 sessions, SDK against raw net/http.
@@ -123,7 +124,7 @@ func BenchmarkListPage(b *testing.B) {
 	}))
 	b.Cleanup(srv.Close)
 	ctx := context.Background()
-	b.Run("raw", func(b *testing.B) {
+	b.Run("impl=raw", func(b *testing.B) {
 		hc := newHTTPClient()
 		b.ReportAllocs()
 		for b.Loop() {
@@ -144,7 +145,7 @@ func BenchmarkListPage(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
-	b.Run("sdk", func(b *testing.B) {
+	b.Run("impl=sdk", func(b *testing.B) {
 		c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(),
 			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "bench-token"})})
 		if err != nil {
