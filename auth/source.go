@@ -49,6 +49,9 @@ type Source struct {
 }
 
 // entry is an immutable cached token with the times that govern its use.
+// saveTimeout bounds saving a new token, which outlives the renewal's context.
+const saveTimeout = 10 * time.Second
+
 type entry struct {
 	tok      *oauth2.Token
 	renewAt  time.Time // from here on, a caller starts a background renewal
@@ -250,6 +253,10 @@ func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) 
 		return nil, fmt.Errorf("auth: cannot read the token store, not spending the shared refresh token: %w", err)
 	case err != nil:
 		s.logger.Warn("auth: token store unavailable; renewing from the grant", "error", err)
+	case stored != nil && stored.AccessToken != "" && prev != nil && stored.Expiry.Before(prev.Expiry):
+		// The store is behind this Source (saving prev failed): prev's
+		// refresh token is the newest, and the store's may be spent.
+		s.logger.Warn("auth: the token store holds an older token than this process; renewing from its own")
 	case stored != nil && stored.AccessToken != "":
 		if prev == nil || stored.AccessToken != prev.AccessToken {
 			if e := s.entryFor(stored); s.now().Before(e.renewAt) {
@@ -276,7 +283,11 @@ func (s *Source) obtain(ctx context.Context, prev *oauth2.Token) (*entry, error)
 	}
 	s.normalize(tok, start)
 	if s.store != nil {
-		if err := s.store.Save(ctx, tok); err != nil {
+		// Saved even when the renewal's own deadline has just passed: the
+		// server has spent the old refresh token, so this one must be kept.
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		defer cancel()
+		if err := s.store.Save(saveCtx, tok); err != nil {
 			// The token is valid and its predecessor may be spent: keep it in
 			// memory (the next renewal saves again) rather than lose it too.
 			s.logger.Error("auth: saving the new token failed; it is kept in memory only", "error", err)
@@ -309,9 +320,11 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 	switch exp, isJWT := JWTExpiry(tok.AccessToken); {
 	case tok.ExpiresIn > 0:
 		tok.Expiry = start.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	case isJWT:
+	case isJWT && exp.After(start):
 		tok.Expiry = exp
-	case tok.Expiry.IsZero():
+	case tok.Expiry.IsZero() || !tok.Expiry.After(start):
+		// Nothing usable (an exp already past on this clock, skewed): the
+		// default, rather than a token that is never reused.
 		tok.Expiry = start.Add(s.defaultLifetime)
 		tok.ExpiresIn = int64(s.defaultLifetime / time.Second)
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"golang.org/x/oauth2"
@@ -28,12 +29,13 @@ type Locker interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
 
-// MemoryStore is a [Store] that keeps the token in memory, for tests and for
-// sharing one token between several Sources in one process. The zero value is
-// ready to use.
+// MemoryStore is a [Store] and [Locker] that keeps the token in memory, for
+// tests and for sharing one token between several Sources in one process (the
+// lock makes them renew one at a time). The zero value is ready to use.
 type MemoryStore struct {
-	mu  sync.Mutex
-	tok *oauth2.Token
+	mu     sync.Mutex
+	tok    *oauth2.Token
+	lockCh chan struct{} // a one-slot semaphore: the Locker
 }
 
 // Load returns a copy of the stored token, or nil when there is none.
@@ -49,6 +51,23 @@ func (m *MemoryStore) Save(_ context.Context, t *oauth2.Token) error {
 	defer m.mu.Unlock()
 	m.tok = cloneToken(t)
 	return nil
+}
+
+// Lock takes the store's lock, waiting until it is free or ctx ends.
+func (m *MemoryStore) Lock(ctx context.Context) (unlock func(), err error) {
+	m.mu.Lock()
+	if m.lockCh == nil {
+		m.lockCh = make(chan struct{}, 1)
+	}
+	ch := m.lockCh
+	m.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-ch }) }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for the memory store's lock: %w", ctx.Err())
+	}
 }
 
 func cloneToken(t *oauth2.Token) *oauth2.Token {
