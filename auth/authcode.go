@@ -168,7 +168,7 @@ func (f *AuthCodeFlow) LogValue() slog.Value {
 func checkEndpointURL(what, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("auth: invalid %s URL %q", what, raw)
+		return fmt.Errorf("auth: invalid %s URL %s", what, RedactURL(raw))
 	}
 	return CheckSecureURL(u)
 }

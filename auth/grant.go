@@ -207,7 +207,7 @@ func authStyle(s oauth2.AuthStyle) oauth2.AuthStyle {
 func checkTokenURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("auth: invalid token URL %q", raw)
+		return fmt.Errorf("auth: invalid token URL %s", RedactURL(raw))
 	}
 	return CheckSecureURL(u)
 }

@@ -142,3 +142,17 @@ func TestJWTExpiredOnArrivalIsReused(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, calls.Load())
 }
+
+func TestTransportAndURLErrorsHideSecrets(t *testing.T) {
+	rt, err := auth.NewTransport(nil, "https://api.example.com", auth.NewSource(auth.ClientCredentials{ClientSecret: "TOPSECRET"}))
+	require.NoError(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		assert.NotContains(t, fmt.Sprintf(verb, rt), "TOPSECRET", verb)
+	}
+	_, err = auth.NewTransport(nil, "https://user:TOPSECRET@/x", nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "TOPSECRET")
+	_, err = auth.ClientCredentials{TokenURL: "http://user:TOPSECRET@%zz"}.Token(context.Background(), nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "TOPSECRET")
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +37,16 @@ func CheckSecureURL(u *url.URL) error {
 	default:
 		return fmt.Errorf("auth: unsupported URL scheme %q in %s", u.Scheme, u.Redacted())
 	}
+}
+
+// RedactURL returns raw fit for an error message: with any password in it
+// replaced, or a placeholder when raw does not parse (it may hold one).
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL, not shown)"
+	}
+	return strconv.Quote(u.Redacted())
 }
 
 // Origin is the scheme, host and port of a URL: the only place a credential may go.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -43,7 +44,7 @@ type Transport struct {
 func NewTransport(base http.RoundTripper, apiURL string, cred HeaderCredential) (*Transport, error) {
 	u, err := url.Parse(apiURL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("auth: invalid API URL %q", apiURL)
+		return nil, fmt.Errorf("auth: invalid API URL %s", RedactURL(apiURL))
 	}
 	if err := CheckSecureURL(u); err != nil {
 		return nil, err
@@ -116,3 +117,12 @@ func closeBody(req *http.Request) {
 		req.Body.Close()
 	}
 }
+
+// String describes the Transport by its origin; the credential is not shown.
+func (t *Transport) String() string { return "auth.Transport{origin: " + t.origin.String() + "}" }
+
+// GoString is String, so %#v does not print the credential either.
+func (t *Transport) GoString() string { return t.String() }
+
+// LogValue logs the Transport's origin only.
+func (t *Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }

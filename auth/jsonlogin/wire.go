@@ -30,7 +30,7 @@ const (
 func endpoint(base, path string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
-		return "", &auth.TokenError{Grant: grantName, Err: fmt.Errorf("jsonlogin: invalid base URL %q", base)}
+		return "", &auth.TokenError{Grant: grantName, Err: fmt.Errorf("jsonlogin: invalid base URL %s", auth.RedactURL(base))}
 	}
 	if err := auth.CheckSecureURL(u); err != nil {
 		return "", &auth.TokenError{Grant: grantName, Err: err}
@@ -136,8 +136,12 @@ func statusError(path string, status int, body []byte, secrets []string) *auth.T
 // clean blanks out secrets, drops control characters and cuts s to max bytes.
 func clean(s string, max int, secrets []string) string {
 	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if sec == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		if quoted, err := json.Marshal(sec); err == nil { // as a JSON body would echo it
+			s = strings.ReplaceAll(s, string(quoted[1:len(quoted)-1]), "[REDACTED]")
 		}
 	}
 	s = strings.Map(func(r rune) rune {

@@ -103,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 func secureURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("mapsindoors: invalid URL %q", raw)
+		return nil, fmt.Errorf("mapsindoors: invalid URL %s", auth.RedactURL(raw))
 	}
 	return u, auth.CheckSecureURL(u)
 }

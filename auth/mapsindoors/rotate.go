@@ -95,6 +95,15 @@ func (c *Client) Rotate(ctx context.Context) (*NewSecret, error) {
 	c.log.Info("mapsindoors: created a new client secret", "id", created.ID, "replaces", old.ID)
 
 	if err := c.cfg.Store.Save(ctx, created.Stored()); err != nil {
+		// The save may have landed before it failed (a remote store that
+		// timed out): put the old secret back before deleting the new one,
+		// or the store could be left holding a deleted secret.
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := c.cfg.Store.Save(cctx, old); rerr != nil {
+			return nil, fmt.Errorf("mapsindoors: rotate: saving the new secret %s failed (%w), and so did putting the old secret %s "+
+				"back (%w): the store may hold either; both remain valid on the server", created.ID, err, old.ID, rerr)
+		}
 		return nil, failed("saving the new secret failed", old.ID, created.ID, err, c.undoCreate(ctx, src, created.ID))
 	}
 

@@ -20,7 +20,10 @@ var ErrNoEncryptionKey = errors.New("redisstore: no encryption key (set Options.
 // ErrUndecryptable is returned (wrapped) by [Store.Load] when the stored value
 // cannot be decrypted: it was encrypted with a key that is not in
 // Options.EncryptionKeys, altered, or copied from another key name. The stored
-// token is unusable; the next renewal replaces it.
+// token is unusable. A Source without a refresh token renews from its grant and
+// overwrites it; one holding a refresh token refuses to spend it (the store
+// cannot show it is the newest) until the value is replaced or removed with
+// [Store.Delete].
 var ErrUndecryptable = errors.New("redisstore: the stored token cannot be decrypted")
 
 // ErrNotEncrypted is returned (wrapped) by [Store.Load] when the stored token is

@@ -184,12 +184,19 @@ type storedToken struct {
 // cannot be reached; an [auth.Source] then logs a warning and renews from its
 // grant.
 func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
-	raw, err := s.rdb.Get(ctx, s.tokenKey).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+	// GETRANGE, not GET: a value larger than any token is never read whole.
+	raw, err := s.rdb.GetRange(ctx, s.tokenKey, 0, maxValueSize).Bytes()
 	if err != nil {
 		return nil, wrapErr(ctx, "loading the token", err)
+	}
+	if len(raw) == 0 { // no such key, or an empty value (never one this Store wrote)
+		n, err := s.rdb.Exists(ctx, s.tokenKey).Result()
+		if err != nil {
+			return nil, wrapErr(ctx, "loading the token", err)
+		}
+		if n == 0 {
+			return nil, nil
+		}
 	}
 	if len(raw) > maxValueSize {
 		return nil, fmt.Errorf("redisstore: the stored token is larger than %d bytes", maxValueSize)

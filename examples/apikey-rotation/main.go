@@ -56,7 +56,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, maxAge time.Duration, dr
 		if err != nil {
 			return err
 		}
-		if k.RevokedAt == nil && k.CreatedAt.Before(cutoff) {
+		expired := k.ExpiresAt != nil && !k.ExpiresAt.After(time.Now())
+		if k.RevokedAt == nil && !expired && k.CreatedAt.Before(cutoff) { // an expired key cannot be rotated (409)
 			due = append(due, k)
 		}
 	}

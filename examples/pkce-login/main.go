@@ -6,7 +6,7 @@
 //
 // With MINDPEEKER_CLIENT_ID set it logs in to MindPeeker and opens the system
 // browser (or prints the URL to open); MINDPEEKER_CLIENT_SECRET (for a
-// confidential client), MINDPEEKER_SCOPES, MINDPEEKER_AUTH_URL,
+// confidential client), MINDPEEKER_SCOPES, MINDPEEKER_AUTHORIZE_URL,
 // MINDPEEKER_TOKEN_URL and MINDPEEKER_BASE_URL are optional. With it unset it
 // starts the in-process fake API (mindpeekertest), says so, and plays the
 // browser itself, so the login completes unattended.
@@ -49,7 +49,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string, openBro
 		ClientSecret: getenv(client.EnvClientSecret),
 		Scopes:       strings.Fields(getenv(client.EnvScopes)),
 		Endpoint: oauth2.Endpoint{
-			AuthURL:  or(getenv("MINDPEEKER_AUTH_URL"), client.DefaultAuthorizeURL),
+			AuthURL:  or(getenv("MINDPEEKER_AUTHORIZE_URL"), client.DefaultAuthorizeURL),
 			TokenURL: or(getenv(client.EnvTokenURL), client.DefaultTokenURL),
 		},
 	}

@@ -57,10 +57,10 @@ func TestRunWithCredentials(t *testing.T) {
 	fake := mindpeekertest.NewServer(mindpeekertest.WithSeedData())
 	defer fake.Close()
 	env := map[string]string{
-		"MINDPEEKER_CLIENT_ID": mindpeekertest.PublicClientID,
-		"MINDPEEKER_AUTH_URL":  fake.AuthorizeURL(),
-		"MINDPEEKER_TOKEN_URL": fake.TokenURL(),
-		"MINDPEEKER_BASE_URL":  fake.APIURL(),
+		"MINDPEEKER_CLIENT_ID":     mindpeekertest.PublicClientID,
+		"MINDPEEKER_AUTHORIZE_URL": fake.AuthorizeURL(),
+		"MINDPEEKER_TOKEN_URL":     fake.TokenURL(),
+		"MINDPEEKER_BASE_URL":      fake.APIURL(),
 	}
 	opened := 0
 	browser := func(url string) error {

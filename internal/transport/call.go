@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -29,14 +28,15 @@ type call struct {
 	out           any
 	tok           *oauth2.Token // bearer token the last attempt carried
 	attempts      int
-	retries       int  // retries spent from MaxRetries
-	renewed       bool // the one 401 renewal has been used
-	handled       bool // handle ran for the current attempt
-	maybeApplied  bool // an attempt may have reached the server without its answer arriving
-	deadlineFirst bool // a retry was dropped because the context's deadline comes before it
+	retries       int   // retries spent from MaxRetries
+	renewed       bool  // the one 401 renewal has been used
+	handled       bool  // handle ran for the current attempt
+	maybeApplied  bool  // an attempt may have reached the server without its answer arriving
+	lastAmbiguous bool  // the last attempt got no answer, or a 5xx: it may have been applied
+	deadlineFirst bool  // a retry was dropped because the context's deadline comes before it
+	stopped       error // the context's error, once it ended the call
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
-	wait           time.Duration
 	apiErr         *apierror.Error
 }
 
@@ -86,6 +86,10 @@ func (c *call) authorize(req *http.Request) error {
 // error only when the body could not be read, which the policy may retry.
 func (c *call) handle(resp *http.Response) error {
 	c.handled = true
+	if c.stopped != nil { // the caller is gone; checkRetry returns why
+		resp.Body.Close()
+		return nil
+	}
 	if resp.StatusCode == http.StatusNotFound && c.method == http.MethodDelete && c.maybeApplied {
 		// An earlier attempt was lost after it may have reached the server:
 		// the thing is gone, which is what the caller asked for.
@@ -148,7 +152,7 @@ func (c *call) fail(err error) error {
 	if c.deadlineFirst {
 		err = fmt.Errorf("%w (not retried: %w before the wait would end)", err, context.DeadlineExceeded)
 	}
-	if c.maybeApplied && c.idempotencyKey != "" {
+	if c.lastAmbiguous && c.idempotencyKey != "" {
 		return &UnconfirmedError{Method: c.method, Path: c.path, IdempotencyKey: c.idempotencyKey, Err: err}
 	}
 	return err

@@ -47,7 +47,7 @@ type Engine struct {
 func New(o Options) (*Engine, error) {
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("mindpeeker: invalid base URL %q", o.BaseURL)
+		return nil, fmt.Errorf("mindpeeker: invalid base URL %s", auth.RedactURL(o.BaseURL))
 	}
 	if o.Authorizer != nil {
 		if err := auth.CheckSecureURL(u); err != nil {
@@ -72,7 +72,7 @@ func New(o Options) (*Engine, error) {
 		RetryWaitMax: o.MaxRetryWait,
 		RetryMax:     o.MaxRetries + 1, // our policy decides; +1 leaves room for the 401 renewal
 		CheckRetry:   e.checkRetry,
-		Backoff:      e.backoff,
+		Backoff:      noBackoff,
 		PrepareRetry: e.prepareRetry,
 		ErrorHandler: closeAndReturn,
 		// Logger stays nil: go-retryablehttp's default writes to stderr.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 
@@ -16,23 +18,27 @@ import (
 // checkRetry is the retry policy. Every request the engine sends is safe to
 // repeat (GET/PUT/DELETE by nature, others by their Idempotency-Key), so
 // ambiguous failures are retried; what varies is why and how long to wait.
+//
+// It also does the waiting: go-retryablehttp's Backoff hook gets no context,
+// so the wait happens here, where the caller's context can end it and the
+// deadline can be weighed against the very wait that will be slept.
 func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c := callFrom(ctx)
 	if c.handled {
 		// go-retryablehttp asks again after our response handler ran; only a
-		// body that could not be read is news.
+		// body that could not be read is news, unless the call was stopped.
 		c.handled = false
-		if err == nil {
-			return false, nil
+		if c.stopped != nil || err == nil {
+			return false, c.stopped
 		}
 	} else {
 		c.attempts++
 	}
-	if (err != nil && !permanent(err)) || (resp != nil && resp.StatusCode >= 500) {
-		c.maybeApplied = true
-	}
+	c.lastAmbiguous = (err != nil && !neverSent(err)) || (resp != nil && resp.StatusCode >= 500)
+	c.maybeApplied = c.maybeApplied || c.lastAmbiguous
 	if ctx.Err() != nil {
-		return false, ctx.Err()
+		c.stopped = ctx.Err()
+		return false, c.stopped
 	}
 	retry, wait := c.decide(resp, err)
 	if dl, ok := ctx.Deadline(); retry && ok && time.Until(dl) < wait {
@@ -41,8 +47,21 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		retry, wait = false, 0
 		c.deadlineFirst = true
 	}
-	c.wait = wait
-	e.logAttempt(ctx, c, resp, err, retry)
+	e.logAttempt(ctx, c, resp, err, retry, wait)
+	if retry && wait > 0 {
+		if resp != nil { // free the connection for others while waiting
+			io.Copy(io.Discard, io.LimitReader(resp.Body, apierror.MaxBody))
+			resp.Body.Close()
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			c.stopped = ctx.Err()
+			return false, c.stopped
+		case <-timer.C:
+		}
+	}
 	return retry, nil
 }
 
@@ -105,16 +124,18 @@ func (e *Engine) jitter(retry int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// backoff returns the wait the policy chose. go-retryablehttp passes no context,
-// so the call is found through the response; a connection error (no response)
-// gets the jittered backoff directly.
-func (e *Engine) backoff(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil && resp.Request != nil {
-		if c, ok := resp.Request.Context().Value(callKey{}).(*call); ok {
-			return c.wait
-		}
+// noBackoff is go-retryablehttp's Backoff: checkRetry has already waited.
+func noBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// neverSent reports errors that mean the request did not leave this machine
+// (no connection, no name), so the server cannot have acted on it.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return true
 	}
-	return e.jitter(attempt)
+	var dns *net.DNSError
+	return errors.As(err, &dns) || permanent(err)
 }
 
 // prepareRetry puts a fresh credential on the next attempt: renewed after a
@@ -128,7 +149,7 @@ func (e *Engine) prepareRetry(req *http.Request) error {
 	return callFrom(req.Context()).authorize(req)
 }
 
-func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, retry bool) {
+func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, retry bool, wait time.Duration) {
 	if !e.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
@@ -140,7 +161,7 @@ func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, e
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	if retry {
-		attrs = append(attrs, slog.Duration("wait", c.wait))
+		attrs = append(attrs, slog.Duration("wait", wait))
 	}
 	e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: request attempt", attrs...)
 }
