@@ -44,7 +44,7 @@ var faultMatrix = []row{
 	{name: "get/5xx-burst-shorter", fault: "500 three times (< MaxRetries+1)", op: getSession, warm: true,
 		setup: inject(status(500, 3, "", getTarget)), want: succeeds, api: 4},
 	{name: "get/5xx-burst-longer", fault: "503 four times (= MaxRetries+1)", op: getSession, warm: true,
-		setup: inject(status(503, retriesPlus1, "", getTarget)), want: apiError(503, "unavailable", 0), api: 4},
+		setup: inject(status(503, retriesPlus1, "", getTarget)), want: apiError(503, "internal", 0), api: 4},
 	{name: "get/html-502-longer", fault: "gateway 502 HTML page four times", op: getSession, warm: true,
 		setup: inject(kind(mindpeekertest.FaultHTML, retriesPlus1, getTarget)), want: gatewayPage, api: 4},
 	{name: "get/429-retry-after-seconds", fault: "429 Retry-After: 1 (MaxRetryWait 2 s)", op: getSession, warm: true,

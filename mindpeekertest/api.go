@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// This file routes /v1 requests: route match (404/405), authentication,
+// This file routes /v1 requests: route match (404 not_found, or 405
+// invalid_request with an Allow header), authentication,
 // scope, idempotency, then the resource handler.
 
 // apiHandler serves one API route for an authenticated principal.
@@ -63,7 +64,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeAPIError(w, &apiError{
 			status:  http.StatusMethodNotAllowed,
-			code:    codeMethodNotAllowed,
+			code:    codeInvalidRequest,
 			message: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", "),
 		})
 		return

@@ -76,3 +76,21 @@ func forbidAPIKey(p *principal) *apiError {
 		message: "an API key cannot create, rotate or revoke API keys; use an OAuth access token",
 	}
 }
+
+// forbidEscalation answers 403 insufficient_scope when p would obtain an API
+// key (by creating or rotating one) with scopes p does not hold itself. A
+// principal with unrestricted scopes may obtain any key. action is "create"
+// or "rotate", for the message, which names the missing scopes.
+func forbidEscalation(p *principal, keyScopes []string, action string) *apiError {
+	missing := p.scopes.missing(keyScopes)
+	if len(missing) == 0 {
+		return nil
+	}
+	return &apiError{
+		status: http.StatusForbidden,
+		code:   codeInsufficientScope,
+		message: "cannot " + action + " an API key with scopes the caller does not hold; missing: " +
+			strings.Join(missing, ", "),
+		scope: strings.Join(missing, " "),
+	}
+}

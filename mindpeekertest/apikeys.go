@@ -105,7 +105,10 @@ func (s *Server) getAPIKey(w http.ResponseWriter, _ *http.Request, _ []byte, _ *
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) createAPIKey(w http.ResponseWriter, _ *http.Request, body []byte, _ *principal, _ string) {
+// createAPIKey creates a key. The caller may only give it scopes it holds
+// itself (403 insufficient_scope otherwise), checked after the body is
+// validated (400).
+func (s *Server) createAPIKey(w http.ResponseWriter, _ *http.Request, body []byte, p *principal, _ string) {
 	var in wireCreateAPIKey
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeAPIError(w, errInvalidRequest("the body must be a JSON object with name and scopes"))
@@ -144,6 +147,10 @@ func (s *Server) createAPIKey(w http.ResponseWriter, _ *http.Request, body []byt
 		t = t.UTC()
 		expiresAt = &t
 	}
+	if aerr := forbidEscalation(p, scopes, "create"); aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
 	s.mu.Lock()
 	k, full := s.createAPIKeyLocked(in.Name, scopes, expiresAt)
 	s.st.stats.APIKeysCreated++
@@ -170,8 +177,9 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, _ *http.Request, _ []byte, 
 
 // rotateAPIKey replaces a key by a new one (new id and key, same name,
 // scopes and expiry) and revokes the old one. A revoked or expired key
-// cannot be rotated (409).
-func (s *Server) rotateAPIKey(w http.ResponseWriter, _ *http.Request, _ []byte, _ *principal, id string) {
+// cannot be rotated (409). Since the caller receives the new key, it may
+// only rotate a key whose scopes it holds itself (403), as for create.
+func (s *Server) rotateAPIKey(w http.ResponseWriter, _ *http.Request, _ []byte, p *principal, id string) {
 	s.mu.Lock()
 	old := s.st.keys[id]
 	now := s.now().UTC()
@@ -187,6 +195,11 @@ func (s *Server) rotateAPIKey(w http.ResponseWriter, _ *http.Request, _ []byte, 
 	case old.expiresAt != nil && !now.Before(*old.expiresAt):
 		s.mu.Unlock()
 		writeAPIError(w, errConflict("the API key expired and cannot be rotated"))
+		return
+	}
+	if aerr := forbidEscalation(p, old.scopes, "rotate"); aerr != nil {
+		s.mu.Unlock()
+		writeAPIError(w, aerr)
 		return
 	}
 	k, full := s.createAPIKeyLocked(old.name, old.scopes, old.expiresAt)

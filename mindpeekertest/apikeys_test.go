@@ -156,3 +156,77 @@ func TestAPIKeyCannotManageKeys(t *testing.T) {
 	assert.Equal(t, 201, api(t, srv, apiKey(key), "POST", "/sessions", map[string]string{"title": "x"}).status)
 	assert.Equal(t, 401, api(t, srv, apiKey("mpk_not-a-key"), "GET", "/sessions", nil).status)
 }
+
+// A bearer token may only create an API key with scopes it holds itself; an
+// unrestricted token may create any. The 403 names the missing scopes.
+func TestAPIKeyCreateCannotEscalateScopes(t *testing.T) {
+	srv := newServer(t)
+	limited := bearer(srv.IssueAccessToken("remote-viewing:read", "remote-viewing:write", "profile"))
+	unrestricted := bearer(srv.IssueAccessToken())
+	tests := []struct {
+		name    string
+		tok     cred
+		scopes  []string
+		status  int
+		missing []string
+	}{
+		{"subset", limited, []string{"remote-viewing:read"}, 201, nil},
+		{"all it holds", limited, []string{"profile", "remote-viewing:write", "remote-viewing:read"}, 201, nil},
+		{"one missing", limited, []string{"remote-viewing:read", "remote-viewing:admin"}, 403, []string{"remote-viewing:admin"}},
+		{"two missing", limited, []string{"dowsing:read", "profile", "analytics:export"}, 403, []string{"dowsing:read", "analytics:export"}},
+		{"unrestricted may create admin", unrestricted, []string{"remote-viewing:admin", "organizations:write"}, 201, nil},
+	}
+	created := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := api(t, srv, tt.tok, "POST", "/api-keys", map[string]any{"name": tt.name, "scopes": tt.scopes})
+			require.Equal(t, tt.status, r.status, "body: %s", r.body)
+			if tt.status == 201 {
+				created++
+				assert.ElementsMatch(t, tt.scopes, decode[wireKey](t, r).Scopes)
+				return
+			}
+			assert.Equal(t, "insufficient_scope", r.errCode(t))
+			msg := r.json(t)["error"].(map[string]any)["message"].(string)
+			for _, m := range tt.missing {
+				assert.Contains(t, msg, m)
+			}
+			for _, held := range []string{"remote-viewing:read", "profile"} {
+				assert.NotContains(t, msg, held, "only missing scopes are named")
+			}
+			assert.Equal(t, `Bearer error="insufficient_scope", scope="`+strings.Join(tt.missing, " ")+`"`, r.header.Get("WWW-Authenticate"))
+			assert.NotContains(t, string(r.body), `"key"`)
+		})
+	}
+	assert.Equal(t, created, srv.Stats().APIKeysCreated, "refused creations store nothing")
+	assert.Len(t, decode[page[wireKey]](t, api(t, srv, unrestricted, "GET", "/api-keys", nil)).Data, created)
+
+	// Body validation comes first: an unknown scope is a 400, not a 403.
+	r := api(t, srv, limited, "POST", "/api-keys", map[string]any{"name": "x", "scopes": []string{"root"}})
+	assert.Equal(t, 400, r.status)
+}
+
+// Rotation hands the caller a new key with the old key's scopes, so a
+// caller may only rotate a key whose scopes it holds.
+func TestAPIKeyRotateCannotEscalateScopes(t *testing.T) {
+	srv := newServer(t)
+	limited := bearer(srv.IssueAccessToken("remote-viewing:read"))
+	wideID, wideKey := srv.CreateAPIKey("wide", "remote-viewing:read", "remote-viewing:admin")
+	narrowID, _ := srv.CreateAPIKey("narrow", "remote-viewing:read")
+
+	r := api(t, srv, limited, "POST", "/api-keys/"+wideID+"/rotate", nil)
+	require.Equal(t, 403, r.status, "body: %s", r.body)
+	assert.Equal(t, "insufficient_scope", r.errCode(t))
+	assert.Contains(t, string(r.body), "remote-viewing:admin")
+	assert.Zero(t, srv.Stats().Rotations)
+	assert.Equal(t, 200, api(t, srv, apiKey(wideKey), "GET", "/sessions", nil).status, "the key was not revoked")
+
+	r = api(t, srv, limited, "POST", "/api-keys/"+narrowID+"/rotate", nil)
+	require.Equal(t, 201, r.status, "body: %s", r.body)
+	assert.Equal(t, []string{"remote-viewing:read"}, decode[wireKey](t, r).Scopes, "rotation keeps the scopes")
+
+	r = api(t, srv, bearer(srv.IssueAccessToken()), "POST", "/api-keys/"+wideID+"/rotate", nil)
+	require.Equal(t, 201, r.status, "an unrestricted token may rotate any key")
+	assert.Equal(t, []string{"remote-viewing:read", "remote-viewing:admin"}, decode[wireKey](t, r).Scopes)
+	assert.Equal(t, 2, srv.Stats().Rotations)
+}

@@ -42,10 +42,30 @@
 //     refresh token is refused with invalid_grant and revokes every token of
 //     its family; WithLenientRefresh accepts it instead. Both modes count the
 //     reuse in Stats.SpentRefreshReuse.
+//   - Errors of the /v1 API use only the codes of the contract:
+//     invalid_request 400 (also for an unknown method on a known route,
+//     answered 405 with an Allow header), invalid_token 401, insufficient_scope
+//     403, not_found 404, conflict 409, rate_limited 429, and internal for
+//     every 5xx, injected ones included. The token endpoint answers OAuth
+//     errors instead ({"error":"invalid_grant",...}).
 //   - A POST with an Idempotency-Key runs once; repeats get the stored first
 //     response with the header "Idempotent-Replayed: true". A repeat that
 //     arrives while the first is still running waits for it (it never gets a
-//     409), then is answered from the record.
+//     409), then is answered from the record. The same key with a different
+//     body answers 409 conflict. Records expire after 24 hours of server
+//     clock and are swept as new ones are stored.
+//   - API keys cannot escalate scopes: a bearer token may create an API key
+//     only with scopes it holds itself, and rotate only a key whose scopes
+//     it holds (the new key keeps the old key's scopes); otherwise the
+//     answer is 403 insufficient_scope naming the missing scopes. A token
+//     with unrestricted scopes (IssueAccessToken with no scopes, or one
+//     requested without a scope parameter by a client allowed every scope,
+//     such as the default clients) may create or rotate any key. API keys
+//     themselves cannot create, rotate or revoke keys.
+//   - Requests keeps only the most recent DefaultRequestLog (10,000)
+//     requests, and WithRequestLog(0) turns recording off, so a
+//     long-running fake (such as "mindpeeker fake-server") stays bounded in
+//     memory. Stats count every request either way.
 //   - Faults (Inject) are checked after the request is recorded in Requests
 //     and Stats, so faulted requests are counted too.
 //   - Go's http.Transport silently retries a request whose reused

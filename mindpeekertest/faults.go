@@ -13,11 +13,14 @@ type FaultKind int
 
 const (
 	// FaultStatus answers Status (default 500) with the error envelope
-	// without processing the request. The code follows the status: 429
-	// rate_limited, 503 unavailable, 401 invalid_token (with a
-	// WWW-Authenticate challenge), 5xx internal, and so on. RetryAfter, when
-	// set, is sent as the Retry-After header. On the token endpoint the body
-	// is an OAuth error instead ({"error":"...","error_description":"..."}).
+	// without processing the request. The code follows the status as in
+	// API.md: 401 invalid_token (with a WWW-Authenticate challenge), 403
+	// insufficient_scope, 404 not_found, 409 conflict, 429 rate_limited,
+	// every 5xx (500, 502, 503, 504...) internal, any other status
+	// invalid_request. RetryAfter, when set, is sent as the Retry-After
+	// header. On the token endpoint the body is an OAuth error instead
+	// ({"error":"...","error_description":"..."}): temporarily_unavailable
+	// for 503, server_error for other 5xx.
 	FaultStatus FaultKind = iota
 	// FaultHTML answers Status (default 502) with a text/html page, as a
 	// proxy or gateway in front of the API would; nothing is processed.

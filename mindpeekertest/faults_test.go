@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -26,17 +27,21 @@ func TestFaultStatus(t *testing.T) {
 	}{
 		{429, "2", "rate_limited"},
 		{429, "Wed, 21 Oct 2026 07:28:00 GMT", "rate_limited"},
-		{503, "", "unavailable"},
 		{500, "", "internal"},
 		{502, "", "internal"},
+		{503, "", "internal"},
+		{503, "5", "internal"},
+		{504, "", "internal"},
 		{401, "", "invalid_token"},
 		{403, "", "insufficient_scope"},
 		{404, "", "not_found"},
 		{409, "", "conflict"},
 		{400, "", "invalid_request"},
+		{405, "", "invalid_request"},
+		{422, "", "invalid_request"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.code+" "+tt.retryAfter, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d %s %s", tt.status, tt.code, tt.retryAfter), func(t *testing.T) {
 			srv.Inject(mpt.Fault{Kind: mpt.FaultStatus, Status: tt.status, RetryAfter: tt.retryAfter})
 			r := api(t, srv, tok, "GET", "/sessions", nil)
 			assert.Equal(t, tt.status, r.status)
@@ -48,6 +53,48 @@ func TestFaultStatus(t *testing.T) {
 			}
 			assert.Equal(t, 200, api(t, srv, tok, "GET", "/sessions", nil).status, "consumed")
 		})
+	}
+}
+
+// Every 5xx the fake answers on /v1 carries the code "internal", whatever
+// the route, the method or the status (API.md: internal 5xx).
+func TestFaultStatus5xxIsInternalOnEveryRoute(t *testing.T) {
+	srv := newServer(t)
+	tok := bearer(srv.IssueAccessToken())
+	routes := []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/sessions", nil},
+		{"POST", "/sessions", map[string]string{"title": "x"}},
+		{"GET", "/sessions/ses_1", nil},
+		{"DELETE", "/sessions/ses_1", nil},
+		{"GET", "/api-keys", nil},
+		{"POST", "/api-keys", map[string]any{"name": "x", "scopes": []string{"profile"}}},
+		{"POST", "/api-keys/key_1/rotate", nil},
+		{"GET", "/no-such-route", nil},
+	}
+	for status := 500; status <= 511; status++ {
+		for _, rt := range routes {
+			srv.Inject(mpt.Fault{Kind: mpt.FaultStatus, Status: status})
+			r := api(t, srv, tok, rt.method, rt.path, rt.body)
+			assert.Equal(t, status, r.status, "%s %s", rt.method, rt.path)
+			assert.Equal(t, "internal", r.errCode(t), "%d %s %s", status, rt.method, rt.path)
+		}
+	}
+	assert.Zero(t, srv.PendingFaults())
+	assert.Zero(t, srv.Stats().SessionsCreated, "faulted requests are not processed")
+}
+
+// The token endpoint keeps OAuth error codes for injected 5xx answers.
+func TestFaultStatus5xxOnTokenEndpointCodes(t *testing.T) {
+	srv := newServer(t)
+	f := form("grant_type", "client_credentials", "client_id", mpt.DefaultClientID, "client_secret", mpt.DefaultClientSecret)
+	for status, code := range map[int]string{500: "server_error", 502: "server_error", 503: "temporarily_unavailable", 504: "server_error"} {
+		srv.Inject(mpt.Fault{Kind: mpt.FaultStatus, Target: "token", Status: status})
+		r := postToken(t, srv, tokenReq{form: f})
+		assert.Equal(t, status, r.status)
+		assert.Equal(t, code, r.token(t).Error, status)
 	}
 }
 

@@ -9,12 +9,21 @@ import (
 )
 
 // This file implements Idempotency-Key on POST requests. A record is scoped
-// to (principal, method, path, key) and kept for 24 hours of server clock.
+// to (principal, method, path, key) and kept for 24 hours of server clock;
+// expired records are swept when new ones are stored (see
+// sweepIdemLocked), so the map does not grow without bound in a
+// long-running fake. A key reused with a different body answers
+// 409 conflict.
 //
 // Concurrency choice: a request that finds a record still in progress
 // WAITS for the first request to finish, then is answered from the record
-// (it never gets 409). The wait ends early with no answer when the
-// request's context is done or the server closes.
+// (a same-body repeat never gets 409). The wait ends early with no answer
+// when the request's context is done or the server closes.
+
+// idemSweepInterval is the least server-clock time between two sweeps of
+// expired idempotency records, so that storing records stays O(1)
+// amortised.
+const idemSweepInterval = time.Minute
 
 type idemKey struct {
 	principal, method, path, key string
@@ -28,6 +37,37 @@ type idemRecord struct {
 	status      int
 	header      http.Header
 	body        []byte
+}
+
+// expired reports whether a complete record is past its lifetime at now.
+// A record still in progress never expires: its waiters depend on it.
+func (rec *idemRecord) expired(now time.Time) bool {
+	return rec.complete && !now.Before(rec.created.Add(idempotencyTTL))
+}
+
+// sweepIdemLocked deletes the expired records. To keep storing O(1)
+// amortised it does nothing before s.st.idemNextSweep, which it sets to
+// when the earliest remaining record expires, but at least
+// idemSweepInterval ahead. s.mu must be held; now is the creation time of
+// the record about to be stored.
+func (s *Server) sweepIdemLocked(now time.Time) {
+	if now.Before(s.st.idemNextSweep) {
+		return
+	}
+	earliest := now
+	for k, rec := range s.st.idem {
+		switch {
+		case rec.expired(now):
+			delete(s.st.idem, k)
+		case rec.created.Before(earliest):
+			earliest = rec.created
+		}
+	}
+	next := earliest.Add(idempotencyTTL)
+	if floor := now.Add(idemSweepInterval); next.Before(floor) {
+		next = floor
+	}
+	s.st.idemNextSweep = next
 }
 
 // fingerprint identifies a request body: canonical JSON when it parses
@@ -55,13 +95,15 @@ func (s *Server) serveIdempotent(w http.ResponseWriter, r *http.Request, body []
 	fp := fingerprint(body)
 	for {
 		s.mu.Lock()
+		now := s.now()
 		rec := s.st.idem[k]
-		if rec != nil && rec.complete && !s.now().Before(rec.created.Add(idempotencyTTL)) {
+		if rec != nil && rec.expired(now) {
 			delete(s.st.idem, k)
 			rec = nil
 		}
 		if rec == nil {
-			rec = &idemRecord{fingerprint: fp, created: s.now(), done: make(chan struct{})}
+			s.sweepIdemLocked(now)
+			rec = &idemRecord{fingerprint: fp, created: now, done: make(chan struct{})}
 			s.st.idem[k] = rec
 			s.mu.Unlock()
 			s.runAndStore(w, k, rec, run)
@@ -69,11 +111,7 @@ func (s *Server) serveIdempotent(w http.ResponseWriter, r *http.Request, body []
 		}
 		if rec.fingerprint != fp {
 			s.mu.Unlock()
-			writeAPIError(w, &apiError{
-				status:  http.StatusUnprocessableEntity,
-				code:    codeIdempotencyReused,
-				message: "this Idempotency-Key was already used with a different request body",
-			})
+			writeAPIError(w, errConflict("this Idempotency-Key was already used with a different request body"))
 			return
 		}
 		if rec.complete {

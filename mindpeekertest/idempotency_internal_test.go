@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,4 +117,105 @@ func TestIdempotencyKeyTooLong(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, 400, resp.StatusCode)
+}
+
+// testClock is a settable clock for internal tests.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// idemKeys returns the Idempotency-Key values of the stored records.
+func idemKeys(srv *Server) []string {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var out []string
+	for k := range srv.st.idem {
+		out = append(out, k.key)
+	}
+	return out
+}
+
+// Expired records are swept when a new one is stored, so the map stays
+// bounded; records still in flight are kept. Sweeps run only once the
+// earliest record can have expired, and at most once per idemSweepInterval.
+func TestIdempotencyRecordsAreSwept(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &testClock{now: t0}
+	srv := NewServer(WithClock(clock.Now), WithTokenLifetime(72*time.Hour))
+	defer srv.Close()
+	tok := srv.IssueAccessToken()
+	post := func(key string) {
+		t.Helper()
+		req, err := http.NewRequest("POST", srv.APIURL()+"/sessions", strings.NewReader(`{"title":"x"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, 201, resp.StatusCode, key)
+	}
+	plant := func(key string, rec *idemRecord) idemKey {
+		k := idemKey{principal: "client:" + DefaultClientID, method: "POST", path: "/v1/sessions", key: key}
+		srv.mu.Lock()
+		srv.st.idem[k] = rec
+		srv.mu.Unlock()
+		return k
+	}
+
+	post("a")
+	post("b")
+	inflight := &idemRecord{created: t0, done: make(chan struct{})}
+	inflightKey := plant("inflight", inflight)
+
+	clock.Advance(idempotencyTTL - time.Second)
+	post("c")
+	assert.ElementsMatch(t, []string{"a", "b", "c", "inflight"}, idemKeys(srv), "nothing expired yet")
+
+	clock.Advance(time.Second) // t0+TTL: a and b expire
+	post("d")
+	assert.ElementsMatch(t, []string{"c", "d", "inflight"}, idemKeys(srv), "a and b swept; the in-flight record kept")
+
+	// At most one sweep per idemSweepInterval.
+	plant("old1", &idemRecord{created: clock.Now().Add(-idempotencyTTL), complete: true})
+	post("e")
+	assert.Contains(t, idemKeys(srv), "old1", "no second sweep within the interval")
+	clock.Advance(idemSweepInterval)
+	post("f")
+	assert.ElementsMatch(t, []string{"c", "d", "e", "f", "inflight"}, idemKeys(srv))
+
+	// Without the in-flight record, the next sweep waits for c to expire.
+	srv.mu.Lock()
+	delete(srv.st.idem, inflightKey)
+	close(inflight.done)
+	srv.mu.Unlock()
+	clock.Advance(idemSweepInterval)
+	post("g") // sweeps; c (t0+TTL-1s) is now the earliest
+	plant("old2", &idemRecord{created: clock.Now().Add(-idempotencyTTL), complete: true})
+	clock.Advance(time.Hour)
+	post("h")
+	assert.Contains(t, idemKeys(srv), "old2", "no sweep before the earliest record expires")
+	clock.Set(t0.Add(2*idempotencyTTL - time.Second))
+	post("i")
+	assert.ElementsMatch(t, []string{"d", "e", "f", "g", "h", "i"}, idemKeys(srv), "c and old2 swept")
+	assert.Equal(t, 9, srv.Stats().SessionsCreated)
 }

@@ -35,8 +35,10 @@ func TestIdempotentReplay(t *testing.T) {
 	assert.Len(t, decode[page[wireSession]](t, api(t, srv, tok, "GET", "/sessions", nil)).Data, 1)
 
 	r := api(t, srv, tok, "POST", "/sessions", map[string]string{"title": "other"}, "Idempotency-Key", idemKey)
-	assert.Equal(t, http.StatusUnprocessableEntity, r.status)
-	assert.Equal(t, "idempotency_key_reused", r.errCode(t))
+	assert.Equal(t, http.StatusConflict, r.status)
+	assert.Equal(t, "conflict", r.errCode(t))
+	assert.Empty(t, r.header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 1, srv.Stats().SessionsCreated, "the conflicting body did not act")
 
 	// Without a key, or with another key, the call acts again.
 	assert.Equal(t, 201, api(t, srv, tok, "POST", "/sessions", body).status)

@@ -26,6 +26,9 @@ const (
 	defaultTokenLifetime = time.Hour
 	authCodeLifetime     = 60 * time.Second
 	idempotencyTTL       = 24 * time.Hour
+	// DefaultRequestLog is how many requests Server.Requests keeps by
+	// default: the most recent ones; older ones are dropped.
+	DefaultRequestLog = 10_000
 )
 
 // config is what the Options of NewServer set.
@@ -35,10 +38,11 @@ type config struct {
 	tokenLatency   time.Duration
 	lenientRefresh bool
 	seedData       bool
+	requestLog     int
 }
 
 func defaultConfig() config {
-	return config{now: time.Now, tokenLifetime: defaultTokenLifetime}
+	return config{now: time.Now, tokenLifetime: defaultTokenLifetime, requestLog: DefaultRequestLog}
 }
 
 // Option configures a Server at construction. Behaviour that tests change
@@ -83,4 +87,13 @@ func WithLenientRefresh() Option {
 // that demos and examples have something to list.
 func WithSeedData() Option {
 	return func(c *config) { c.seedData = true }
+}
+
+// WithRequestLog sets how many requests Server.Requests keeps: the most
+// recent n, older ones being dropped. n <= 0 disables recording altogether
+// (Requests then returns nil), which a long-running fake that nobody
+// inspects may prefer, since recorded headers include credentials. Stats
+// are counted either way. Default DefaultRequestLog.
+func WithRequestLog(n int) Option {
+	return func(c *config) { c.requestLog = max(n, 0) }
 }

@@ -43,6 +43,21 @@ func (s scopeSet) hasAny(want []string) bool {
 	return false
 }
 
+// missing returns the scopes of want that the set does not grant, in the
+// order of want; none for an unrestricted set.
+func (s scopeSet) missing(want []string) []string {
+	if s.all {
+		return nil
+	}
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(s.list, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // String is the space-separated form used in the "scope" response field.
 // An unrestricted set is spelled as every known scope.
 func (s scopeSet) String() string {

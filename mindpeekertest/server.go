@@ -67,11 +67,12 @@ type state struct {
 	keys       map[string]*apiKey // by id
 	keysByHash map[string]*apiKey // by hashKey(full key)
 
-	idem   map[idemKey]*idemRecord
-	faults []*queuedFault
+	idem          map[idemKey]*idemRecord
+	idemNextSweep time.Time // see sweepIdemLocked
+	faults        []*queuedFault
 
 	stats    Stats
-	requests []Request
+	requests requestLog
 }
 
 // NewServer starts a fake MindPeeker API on a loopback port and returns it
@@ -133,6 +134,7 @@ func newServer(opts []Option) *Server {
 		keysByHash:    map[string]*apiKey{},
 		idem:          map[idemKey]*idemRecord{},
 		stats:         Stats{TokenRequestsByGrant: map[string]int{}},
+		requests:      requestLog{max: cfg.requestLog},
 	}
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	s.AddClient(DefaultClientID, DefaultClientSecret)

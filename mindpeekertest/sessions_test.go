@@ -75,10 +75,10 @@ func TestRoutingErrors(t *testing.T) {
 	}{
 		{"GET", "/nothing-here", 404, "not_found", ""},
 		{"GET", "/sessions/a/b", 404, "not_found", ""},
-		{"PUT", "/sessions", 405, "method_not_allowed", "GET, POST"},
-		{"POST", "/sessions/ses_1", 405, "method_not_allowed", "GET, DELETE"},
-		{"GET", "/api-keys/key_1/rotate", 405, "method_not_allowed", "POST"},
-		{"PATCH", "/api-keys", 405, "method_not_allowed", "GET, POST"},
+		{"PUT", "/sessions", 405, "invalid_request", "GET, POST"},
+		{"POST", "/sessions/ses_1", 405, "invalid_request", "GET, DELETE"},
+		{"GET", "/api-keys/key_1/rotate", 405, "invalid_request", "POST"},
+		{"PATCH", "/api-keys", 405, "invalid_request", "GET, POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

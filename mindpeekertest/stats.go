@@ -54,17 +54,17 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// Requests returns every request received (API, token and authorize
-// endpoints, unknown paths) in arrival order, with cloned headers.
+// Requests returns the requests received (API, token and authorize
+// endpoints, unknown paths) in arrival order, with cloned headers. Only the
+// most recent DefaultRequestLog (10,000) are kept, older ones being
+// dropped, so that a long-running fake stays bounded in memory; change the
+// bound with WithRequestLog. When recording is disabled
+// (WithRequestLog(0)) Requests returns nil. Stats count every request
+// regardless.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.st.requests))
-	for i, r := range s.st.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
+	return s.st.requests.snapshot()
 }
 
 // ResetStats zeroes the counters and forgets the recorded requests. State
@@ -73,7 +73,7 @@ func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.stats = Stats{TokenRequestsByGrant: map[string]int{}}
-	s.st.requests = nil
+	s.st.requests.reset()
 }
 
 // record adds r to Requests and the request counters.
@@ -86,13 +86,15 @@ func (s *Server) record(r *http.Request, ep endpoint, body []byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.requests = append(s.st.requests, Request{
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Header:   r.Header.Clone(),
-		Time:     s.now(),
-	})
+	if s.st.requests.max > 0 {
+		s.st.requests.add(Request{
+			Method:   r.Method,
+			Path:     r.URL.Path,
+			RawQuery: r.URL.RawQuery,
+			Header:   r.Header.Clone(),
+			Time:     s.now(),
+		})
+	}
 	switch ep {
 	case epAPI:
 		s.st.stats.APIRequests++

@@ -73,18 +73,17 @@ type wireOAuthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// API error codes (API.md section 1).
+// API error codes (API.md section 1). These are the only codes the /v1
+// API answers with: every other 4xx status uses invalid_request and every
+// 5xx status uses internal.
 const (
-	codeInvalidRequest    = "invalid_request"
-	codeInvalidToken      = "invalid_token"
-	codeInsufficientScope = "insufficient_scope"
-	codeNotFound          = "not_found"
-	codeMethodNotAllowed  = "method_not_allowed"
-	codeConflict          = "conflict"
-	codeIdempotencyReused = "idempotency_key_reused"
-	codeRateLimited       = "rate_limited"
-	codeUnavailable       = "unavailable"
-	codeInternal          = "internal"
+	codeInvalidRequest    = "invalid_request"    // 400, and 405, 422...
+	codeInvalidToken      = "invalid_token"      // 401
+	codeInsufficientScope = "insufficient_scope" // 403
+	codeNotFound          = "not_found"          // 404
+	codeConflict          = "conflict"           // 409
+	codeRateLimited       = "rate_limited"       // 429
+	codeInternal          = "internal"           // 5xx
 )
 
 // apiError is an error answer of the /v1 API before it is written.
@@ -113,7 +112,8 @@ func errInvalidToken(msg string) *apiError {
 }
 
 // codeForStatus derives the API error code from an HTTP status, as the
-// FaultStatus fault does.
+// FaultStatus fault does: the code API.md gives the status, internal for
+// every 5xx, invalid_request for any other status.
 func codeForStatus(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
@@ -122,14 +122,10 @@ func codeForStatus(status int) string {
 		return codeInsufficientScope
 	case status == http.StatusNotFound:
 		return codeNotFound
-	case status == http.StatusMethodNotAllowed:
-		return codeMethodNotAllowed
 	case status == http.StatusConflict:
 		return codeConflict
 	case status == http.StatusTooManyRequests:
 		return codeRateLimited
-	case status == http.StatusServiceUnavailable:
-		return codeUnavailable
 	case status >= 500:
 		return codeInternal
 	default:

@@ -127,7 +127,7 @@ func FuzzParseError(f *testing.F) {
 	}{
 		{404, `{"error":{"code":"not_found","message":"session ses_1 not found"}}`, "", "req_00000001", 0},
 		{429, `{"error":{"code":"rate_limited","message":"slow down"}}`, "2", "", 0},
-		{503, `{"error":{"code":"unavailable","message":"maintenance"}}`, "Wed, 21 Oct 2015 07:29:00 GMT", "", 0},
+		{503, `{"error":{"code":"internal","message":"maintenance"}}`, "Wed, 21 Oct 2015 07:29:00 GMT", "", 0},
 		{401, `{"error":{"code":"invalid_token","message":"the access token expired"}}`, "", "", 0},
 		{400, `{"error":"invalid_grant","error_description":"refresh token spent"}`, "", "", 0}, // OAuth shape
 		{502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", "", "", 0},

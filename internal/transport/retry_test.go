@@ -78,7 +78,7 @@ func TestRetryAfterBeyondCapReturnsAtOnce(t *testing.T) {
 func TestContextEndsWaitAtOnce(t *testing.T) {
 	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "10")
-		writeJSON(w, 503, `{"error":{"code":"unavailable","message":"later"}}`)
+		writeJSON(w, 503, `{"error":{"code":"internal","message":"later"}}`)
 	})
 	e := newEngine(t, srv.URL, nil, func(o *transport.Options) { o.MaxRetryWait = time.Minute })
 
@@ -141,7 +141,7 @@ func TestPostRetriedWithSameIdempotencyKey(t *testing.T) {
 	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		switch n {
 		case 1:
-			writeJSON(w, 503, `{"error":{"code":"unavailable","message":"x"}}`)
+			writeJSON(w, 503, `{"error":{"code":"internal","message":"x"}}`)
 		case 2: // the request arrived, the answer is lost
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
