@@ -49,6 +49,27 @@ func TestExitCodes(t *testing.T) {
 		{name: "both expiry flags", args: "apikeys create --name n --scope profile --expires-in 3d --expires-at 2030-01-01T00:00:00Z", code: 2},
 		{name: "plain http to a remote host", args: "sessions list", code: 2,
 			env: []string{client.EnvBaseURL, "http://api.example.com/v1"}, stderr: []string{"plain http"}},
+		{name: "plain http token URL to a remote host", args: "sessions list", code: 2,
+			env: []string{client.EnvTokenURL, "http://auth.example.com/oauth2/token"}, stderr: []string{"plain http"},
+			check: func(t *testing.T, h *harness, _ result) {
+				assert.Zero(t, h.srv.Stats().APIRequests)
+			}},
+		{name: "login with a plain http authorize URL to a remote host", args: "auth login --no-browser --timeout 5s", code: 2,
+			env: []string{"MINDPEEKER_AUTHORIZE_URL", "http://auth.example.com/oauth2/authorize"}, stderr: []string{"plain http"}},
+		{name: "login with a plain http token URL to a remote host", args: "auth login --no-browser --timeout 5s", code: 2,
+			env: []string{client.EnvTokenURL, "http://auth.example.com/oauth2/token"}, stderr: []string{"plain http"}},
+		{name: "token endpoint 503 temporarily_unavailable", args: "sessions list", code: 1,
+			setup:  func(h *harness) { h.srv.Inject(tokenFault(503)) },
+			stderr: []string{"temporarily_unavailable"}},
+		{name: "token endpoint 500 server_error", args: "sessions list", code: 1,
+			setup:  func(h *harness) { h.srv.Inject(tokenFault(500)) },
+			stderr: []string{"server_error"}},
+		{name: "token endpoint 429", args: "sessions list", code: 1,
+			setup:  func(h *harness) { h.srv.Inject(tokenFault(429)) },
+			stderr: []string{"rate_limited"}},
+		{name: "token endpoint 400 invalid_request", args: "sessions list", code: 3,
+			setup:  func(h *harness) { h.srv.Inject(tokenFault(400)) },
+			stderr: []string{"invalid_request"}},
 		{name: "bad client secret", args: "sessions list", code: 3,
 			env:    []string{client.EnvClientSecret, badSecret},
 			stderr: []string{"invalid_client"},
@@ -101,4 +122,10 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tokenFault makes the token endpoint answer status, with its OAuth error
+// code, to every token request of a run.
+func tokenFault(status int) mindpeekertest.Fault {
+	return mindpeekertest.Fault{Kind: mindpeekertest.FaultStatus, Target: "token", Status: status, Times: 100}
 }

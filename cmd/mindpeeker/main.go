@@ -3,10 +3,11 @@
 //
 //	mindpeeker sessions list [--limit N]
 //	mindpeeker sessions get|delete ID
-//	mindpeeker sessions create --title T [--target-id X] [--notes N]
+//	mindpeeker sessions create --title T [--target-id X] [--notes N] [--idempotency-key K]
 //	mindpeeker apikeys list
-//	mindpeeker apikeys get|revoke|rotate ID
-//	mindpeeker apikeys create --name N --scope S [--scope S ...] [--expires-in 90d | --expires-at RFC3339]
+//	mindpeeker apikeys get|revoke ID
+//	mindpeeker apikeys rotate ID [--idempotency-key K]
+//	mindpeeker apikeys create --name N --scope S [--scope S ...] [--expires-in 90d | --expires-at RFC3339] [--idempotency-key K]
 //	mindpeeker auth login|token|logout
 //	mindpeeker fake-server [--addr 127.0.0.1:8080]
 //

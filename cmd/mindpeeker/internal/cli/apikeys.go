@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -80,6 +81,7 @@ func (a *app) apikeysCreate() *cobra.Command {
 		name                string
 		scopes              []string
 		expiresIn, expireAt string
+		idemKey             string
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME --scope SCOPE [--scope SCOPE ...] [--expires-in 90d | --expires-at TIME]",
@@ -89,13 +91,17 @@ the JSON, or the KEY line of the table): store it now, it is never shown again.
 
 --expires-in takes days (90d), hours (36h), minutes (30m, m is minutes) or a Go
 duration (1h30m, 1d12h); --expires-at takes an RFC 3339 time. Without either
-the key does not expire.`,
+the key does not expire.
+` + lostAnswerHelp("the key is created only once"),
 		Example: `  mindpeeker apikeys create --name ci --scope remote-viewing:read --expires-in 90d
   mindpeeker apikeys create --name export --scope analytics:read --scope analytics:export \
       --expires-at 2027-01-01T00:00:00Z -o json | jq -r .key > key.txt`,
 		Args: exactArgs(),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			p := apikeys.CreateParams{Name: name, Scopes: scopes}
+			if err := checkIdempotencyKey(idemKey); err != nil {
+				return err
+			}
 			switch {
 			case name == "":
 				return usageErrorf("--name is required")
@@ -119,7 +125,9 @@ the key does not expire.`,
 			if err != nil {
 				return err
 			}
-			k, err := c.APIKeys.Create(cmd.Context(), &p)
+			k, err := idempotent(cmd.Context(), a, idemKey, func(ctx context.Context) (*apikeys.APIKey, error) {
+				return c.APIKeys.Create(ctx, &p)
+			})
 			if err != nil {
 				return fmt.Errorf("creating API key: %w", err)
 			}
@@ -131,6 +139,7 @@ the key does not expire.`,
 	f.StringSliceVar(&scopes, "scope", nil, "scope the key grants; repeat or separate with commas (at least one)")
 	f.StringVar(&expiresIn, "expires-in", "", "lifetime: 90d, 36h, 30m or a Go duration")
 	f.StringVar(&expireAt, "expires-at", "", "expiry time, RFC 3339 (2027-01-01T00:00:00Z)")
+	addIdempotencyKeyFlag(cmd, &idemKey)
 	cmd.MarkFlagsMutuallyExclusive("expires-in", "expires-at")
 	_ = cmd.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions(allScopes, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -162,22 +171,28 @@ stderr.`,
 }
 
 func (a *app) apikeysRotate() *cobra.Command {
-	return &cobra.Command{
-		Use:   "rotate ID",
+	var idemKey string
+	cmd := &cobra.Command{
+		Use:   "rotate ID [--idempotency-key KEY]",
 		Short: "Replace an API key with a new one and print it once",
 		Long: `Rotate an API key: the API creates a new key (new id, new value) with the same
 name and scopes and revokes the old one. The new key is printed once, on
-stdout; store it now, it is never shown again. The request carries an
-idempotency key, so a retry after a lost answer rotates only once.`,
+stdout; store it now, it is never shown again.
+` + lostAnswerHelp("the key is rotated only once"),
 		Example: `  mindpeeker apikeys rotate key_0000000a1b2c3d4e
   mindpeeker apikeys rotate key_0000000a1b2c3d4e -o json | jq -r .key > key.txt`,
 		Args: exactArgs("id"),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			if err := checkIdempotencyKey(idemKey); err != nil {
+				return err
+			}
 			c, err := a.newClient(cmd.Context())
 			if err != nil {
 				return err
 			}
-			k, err := c.APIKeys.Rotate(cmd.Context(), args[0])
+			k, err := idempotent(cmd.Context(), a, idemKey, func(ctx context.Context) (*apikeys.APIKey, error) {
+				return c.APIKeys.Rotate(ctx, args[0])
+			})
 			if err != nil {
 				return fmt.Errorf("rotating API key %s: %w", args[0], err)
 			}
@@ -185,6 +200,8 @@ idempotency key, so a retry after a lost answer rotates only once.`,
 			return a.printNewKey(k)
 		}),
 	}
+	addIdempotencyKeyFlag(cmd, &idemKey)
+	return cmd
 }
 
 // printNewKey prints a key returned by create or rotate, value included, on

@@ -1,7 +1,8 @@
 // Package cli is the mindpeeker command: a thin layer over the SDK (client,
 // sessions, apikeys, auth) and the fake server (mindpeekertest) that maps each
-// subcommand to one SDK call, prints the result as a table or as the API's own
-// JSON, and turns failures into the documented exit codes.
+// subcommand to one SDK call, prints the result as a table or as JSON (the API
+// objects as the SDK models them), and turns failures into the documented exit
+// codes.
 //
 // [Run] is the whole program with its environment passed in, so that it can be
 // tested in process; cmd/mindpeeker's main only wires it to the real process.
@@ -17,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
@@ -97,6 +99,11 @@ func (a *app) exitCode(err error) int {
 	var ue *usageError
 	switch {
 	case !a.started || errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, auth.ErrInsecureURL):
+		// Plain http to a remote host, wherever the URL came from (base,
+		// token or authorize URL) and whenever it is noticed: a configuration
+		// mistake, not a refusal or a network failure.
 		return ExitUsage
 	case isAuthFailure(err):
 		return ExitAuth

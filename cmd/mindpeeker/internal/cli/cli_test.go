@@ -35,6 +35,18 @@ func TestExitCode(t *testing.T) {
 		{"token endpoint 4xx without code", true, &auth.TokenError{Grant: "refresh_token", StatusCode: 403, Err: errors.New("x")}, ExitAuth},
 		{"token endpoint 503", true, &auth.TokenError{Grant: "client_credentials", StatusCode: 503, Err: errors.New("x")}, ExitError},
 		{"token endpoint unreachable", true, &auth.TokenError{Grant: "client_credentials", Err: errors.New("connection refused")}, ExitError},
+		{"token endpoint 503 temporarily_unavailable", true, &auth.TokenError{Grant: "refresh_token", Code: "temporarily_unavailable", StatusCode: 503}, ExitError},
+		{"token endpoint 500 server_error", true, &auth.TokenError{Grant: "client_credentials", Code: "server_error", StatusCode: 500}, ExitError},
+		{"token endpoint 429 with a code", true, &auth.TokenError{Grant: "client_credentials", Code: "rate_limited", StatusCode: 429}, ExitError},
+		{"temporarily_unavailable at 400", true, &auth.TokenError{Grant: "refresh_token", Code: "temporarily_unavailable", StatusCode: 400}, ExitError},
+		{"token endpoint 404 without code", true, &auth.TokenError{Grant: "client_credentials", StatusCode: 404, Err: errors.New("x")}, ExitError},
+		{"invalid_grant at 200", true, &auth.TokenError{Grant: "refresh_token", Code: "invalid_grant", StatusCode: 200}, ExitAuth},
+		{"invalid_scope", true, &auth.TokenError{Grant: "client_credentials", Code: "invalid_scope", StatusCode: 400}, ExitAuth},
+		{"unauthorized_client", true, &auth.TokenError{Grant: "client_credentials", Code: "unauthorized_client", StatusCode: 400}, ExitAuth},
+		{"access_denied", true, &auth.TokenError{Grant: "password", Code: "access_denied", StatusCode: 403}, ExitAuth},
+		{"invalid_request 400", true, &auth.TokenError{Grant: "refresh_token", Code: "invalid_request", StatusCode: 400}, ExitAuth},
+		{"insecure token URL", true, &auth.TokenError{Grant: "client_credentials", Err: fmt.Errorf("auth: x: %w", auth.ErrInsecureURL)}, ExitUsage},
+		{"insecure URL", true, fmt.Errorf("sessions: %w", auth.ErrInsecureURL), ExitUsage},
 		{"no credentials", true, errNoCredentials, ExitAuth},
 		{"insecure token file", true, fmt.Errorf("load: %w", auth.ErrInsecureFile), ExitAuth},
 		{"login refused", true, fmt.Errorf("login: %w", &auth.AuthorizationError{Code: "access_denied"}), ExitAuth},
@@ -78,6 +90,9 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"fake-server", "--addr", "0.0.0.0:0"}, "not a loopback address"},
 		{[]string{"fake-server", "--addr", "nonsense"}, "invalid --addr"},
 		{[]string{"auth", "login", "--timeout", "0s"}, "invalid --timeout"},
+		{[]string{"sessions", "create", "--title", "t", "--idempotency-key", "a b"}, "invalid --idempotency-key"},
+		{[]string{"apikeys", "rotate", "key_1", "--idempotency-key", "k\r\nX-Evil: 1"}, "invalid --idempotency-key"},
+		{[]string{"apikeys", "create", "--name", "n", "--scope", "profile", "--idempotency-key", strings.Repeat("k", 256)}, "longer than 255"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
@@ -124,4 +139,26 @@ func TestEveryCommandHasExamples(t *testing.T) {
 	}
 	walk(a.rootCommand())
 	assert.Equal(t, 13, n, "sessions 4, apikeys 5, auth 3, fake-server 1")
+}
+
+// TestHelpIsAccurate checks the help's claims that reviews found wrong: -o
+// json prints the SDK's models (not the API's raw objects), and a lost answer
+// is asked again with the same key, which --idempotency-key can also give.
+func TestHelpIsAccurate(t *testing.T) {
+	help := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, ExitOK, Run(t.Context(), append(args, "--help"), nil, &stdout, &stderr, func(string) string { return "" }), stderr.String())
+		return stdout.String()
+	}
+	root := help()
+	assert.Contains(t, root, "-o json prints the API\nobjects as the SDK models them: fields the SDK does not know are not printed.")
+	assert.NotContains(t, root, "the API's own JSON")
+	assert.Contains(t, help("sessions", "list"), "output format: table, or json (the API objects as the SDK models them; unknown fields are not printed)")
+	for _, cmd := range [][]string{{"apikeys", "create"}, {"apikeys", "rotate"}, {"sessions", "create"}} {
+		h := help(cmd...)
+		assert.Contains(t, h, "--idempotency-key string", cmd)
+		assert.Contains(t, h, "asks once more with the same key", cmd)
+		assert.NotContains(t, h, "a retry after a lost answer", cmd)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,9 @@ func (a *app) resolve(ctx context.Context) (*creds, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkLoginOrigins(info); err != nil {
+		return nil, err
+	}
 	cfg.BaseURL = first(cfg.BaseURL, info.BaseURL)
 	cfg.TokenURL = first(cfg.TokenURL, info.TokenURL, client.DefaultTokenURL)
 	src := auth.NewSource(auth.RefreshToken{
@@ -151,9 +155,27 @@ func isAuthFailure(err error) bool {
 	}
 	var te *auth.TokenError
 	if errors.As(err, &te) {
-		// An OAuth error code, or a 4xx without one, is a refusal; no answer or a
-		// 5xx is a network or server failure.
-		return te.Code != "" || (te.StatusCode >= 400 && te.StatusCode < 500)
+		return tokenRefused(te)
+	}
+	return false
+}
+
+// tokenRefused reports whether the token endpoint refused the credentials (a
+// 400, 401 or 403, or an error code saying so), as opposed to failing for a
+// while: a 5xx, a 429, server_error, temporarily_unavailable, or no answer at
+// all. Retrying may mend the latter; only new credentials mend the former.
+func tokenRefused(te *auth.TokenError) bool {
+	switch {
+	case te.StatusCode >= 500, te.StatusCode == http.StatusTooManyRequests,
+		te.Code == "server_error", te.Code == "temporarily_unavailable":
+		return false
+	case te.Code == "invalid_client", te.Code == "invalid_grant", te.Code == "unauthorized_client",
+		te.Code == "invalid_scope", te.Code == "access_denied":
+		return true
+	}
+	switch te.StatusCode {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+		return true
 	}
 	return false
 }

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
 // loginInfoFile holds, next to the token file, what the stored login needs
@@ -58,4 +62,39 @@ func removeLoginInfo(dir string) error {
 		return nil
 	}
 	return err
+}
+
+// checkLoginOrigins refuses, as a usage error, a token or base URL (from
+// --token-url or --base-url, else their variables) whose origin is not the one
+// the stored login was made with: the login's refresh and access tokens may go
+// only there. A URL info does not record is the SDK's default, which the login
+// was then made with. A URL on the recorded origin (another path, say) is fine.
+func (a *app) checkLoginOrigins(info loginInfo) error {
+	checks := []struct{ flag, flagValue, envName, recorded string }{
+		{"--token-url", a.tokenURL, client.EnvTokenURL, first(info.TokenURL, client.DefaultTokenURL)},
+		{"--base-url", a.baseURL, client.EnvBaseURL, first(info.BaseURL, client.DefaultBaseURL)},
+	}
+	for _, c := range checks {
+		name, raw := c.flag, c.flagValue
+		if raw == "" {
+			name, raw = c.envName, a.env(c.envName)
+		}
+		if raw == "" {
+			continue
+		}
+		recorded, err := url.Parse(c.recorded)
+		if err != nil {
+			return fmt.Errorf("reading the stored login: its URL %s does not parse: run 'mindpeeker auth login' again", auth.RedactURL(c.recorded))
+		}
+		want := auth.OriginOf(recorded)
+		got, err := url.Parse(raw)
+		if err != nil {
+			return usageErrorf("invalid %s %s: not a URL", name, auth.RedactURL(raw))
+		}
+		if !want.Matches(got) {
+			return usageErrorf("%s is on %s, but the stored login was made with %s: refusing to send its tokens to another origin; "+
+				"remove %s, or run 'mindpeeker auth login' with it to log in there", name, auth.OriginOf(got), want, name)
+		}
+	}
+	return nil
 }

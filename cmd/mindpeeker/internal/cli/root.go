@@ -15,10 +15,13 @@ Credentials, the first one set wins:
 Other variables: MINDPEEKER_BASE_URL, MINDPEEKER_TOKEN_URL,
 MINDPEEKER_AUTHORIZE_URL, MINDPEEKER_SCOPES (space-separated) and
 MINDPEEKER_CONFIG_DIR (where the login is kept; default: the user config
-directory + /mindpeeker). --base-url and --token-url override the variables.
+directory + /mindpeeker). --base-url and --token-url override the variables;
+with the stored login they must stay on the origins it was made with (its
+tokens go nowhere else).
 
 Output: results go to stdout, as aligned tables (-o table, the default) or as
-the API's own JSON objects (-o json; a list is one JSON array of every page).
+JSON (-o json; a list is one JSON array of every page). -o json prints the API
+objects as the SDK models them: fields the SDK does not know are not printed.
 Messages, confirmations and --verbose logs go to stderr, so stdout stays clean
 for scripts. Commands that return nothing (delete, revoke) print nothing on
 stdout; in table mode they confirm on stderr.
@@ -56,7 +59,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 
 	pf := root.PersistentFlags()
-	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table, or json (the API objects as the SDK models them; unknown fields are not printed)")
 	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (default $MINDPEEKER_BASE_URL, else "+client.DefaultBaseURL+")")
 	pf.StringVar(&a.tokenURL, "token-url", "", "OAuth token URL (default $MINDPEEKER_TOKEN_URL, else "+client.DefaultTokenURL+")")
 	// --version without the -v shorthand cobra would give it: -v reads as --verbose.

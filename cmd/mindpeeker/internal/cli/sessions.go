@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -74,12 +75,15 @@ func (a *app) sessionsGet() *cobra.Command {
 }
 
 func (a *app) sessionsCreate() *cobra.Command {
-	var p sessions.CreateParams
+	var (
+		p       sessions.CreateParams
+		idemKey string
+	)
 	cmd := &cobra.Command{
-		Use:   "create --title TITLE [--target-id ID] [--notes TEXT]",
+		Use:   "create --title TITLE [--target-id ID] [--notes TEXT] [--idempotency-key KEY]",
 		Short: "Create a session",
-		Long: `Create a session and print it. The request carries an idempotency key, so a
-retry after a lost answer never creates the session twice.`,
+		Long: `Create a session and print it.
+` + lostAnswerHelp("the session is created only once"),
 		Example: `  mindpeeker sessions create --title "Target 4471-9823" --target-id tgt_4471-9823
   id=$(mindpeeker sessions create --title "Lost keys" -o json | jq -r .id)`,
 		Args: exactArgs(),
@@ -87,11 +91,16 @@ retry after a lost answer never creates the session twice.`,
 			if p.Title == "" {
 				return usageErrorf("--title is required")
 			}
+			if err := checkIdempotencyKey(idemKey); err != nil {
+				return err
+			}
 			c, err := a.newClient(cmd.Context())
 			if err != nil {
 				return err
 			}
-			s, err := c.Sessions.Create(cmd.Context(), &p)
+			s, err := idempotent(cmd.Context(), a, idemKey, func(ctx context.Context) (*sessions.Session, error) {
+				return c.Sessions.Create(ctx, &p)
+			})
 			if err != nil {
 				return fmt.Errorf("creating session: %w", err)
 			}
@@ -102,6 +111,7 @@ retry after a lost answer never creates the session twice.`,
 	f.StringVar(&p.Title, "title", "", "title of the session (required)")
 	f.StringVar(&p.TargetID, "target-id", "", "id of the target to view")
 	f.StringVar(&p.Notes, "notes", "", "free-form notes")
+	addIdempotencyKeyFlag(cmd, &idemKey)
 	return cmd
 }
 
