@@ -21,8 +21,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -35,7 +33,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout, os.Getenv, systemBrowser); err != nil {
+	if err := run(context.Background(), os.Stdout, os.Getenv, auth.SystemBrowser); err != nil {
 		fmt.Fprintln(os.Stderr, "pkce-login:", err)
 		os.Exit(1)
 	}
@@ -128,21 +126,6 @@ func inProcessBrowser(out io.Writer) func(string) error {
 		fmt.Fprintf(out, "    browser: redirected back to the program's loopback callback, which answered %s\n", resp.Status)
 		return nil
 	}
-}
-
-// systemBrowser opens url in the user's default browser. LoginLoopback prints
-// the URL instead when it fails.
-func systemBrowser(url string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", url)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		cmd = exec.Command("xdg-open", url)
-	}
-	return cmd.Start()
 }
 
 func or(s, def string) string {

@@ -95,7 +95,9 @@ func (c *header) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	if err != nil {
 		return nil, err
 	}
-	c.name.Store(http.CanonicalHeaderKey(name))
+	if canon := http.CanonicalHeaderKey(name); canon != c.HeaderName() { // stored once, not per request
+		c.name.Store(canon)
+	}
 	h.Set(name, value)
 	return nil, nil
 }
