@@ -24,9 +24,9 @@ import (
 // caller starts a renewal and keeps using the current token, so no caller waits
 // for the token endpoint while a valid token exists. When to renew is the
 // Source's choice: [WithRenewBefore] sets it, and a grant that implements
-// [RenewalPolicy] (the [Mindbaz] preset does) gives its server's preference. Callers wait only when there
-// is no usable token: the first call, after [Source.Invalidate], or when a token
-// ran out before a renewal succeeded. A token is never handed out in the last
+// [RenewalPolicy] (the [Mindbaz] preset does) gives its server's preference.
+// Callers wait only when there is no usable token: the first call, after
+// [Source.Invalidate], or when a token ran out before a renewal succeeded. A token is never handed out in the last
 // twentieth of its life (at most 10 seconds), so it is not sent after it expires.
 //
 // Only one renewal runs at a time, whoever asks. It runs on its own context
