@@ -5,7 +5,8 @@
 // [Password] (and its [Mindbaz] preset), [RefreshToken], or an API-specific login
 // (the subpackages jsonlogin and mapsindoors). A [Source] wraps a Grant and is
 // what the rest of a program uses: it is an [oauth2.TokenSource], it caches the
-// token, renews it in the background before it expires, lets only one renewal
+// token, renews it in the background before it expires (when is a per-Source
+// choice: [WithRenewBefore], or the grant's [RenewalPolicy]), lets only one renewal
 // run at a time however many goroutines ask, and saves every new token to a
 // [Store] before handing it out, so a rotated refresh token is never lost.
 //

@@ -53,6 +53,25 @@ func IsInvalidGrant(err error) bool {
 	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
 }
 
+// refreshRefused reports whether err is the token endpoint refusing a refresh
+// token: any answer 400 or 401, whatever its error code (invalid_grant,
+// invalid_token, invalid_request, none) or body (JSON or not), except
+// invalid_client. Servers differ in how they say a refresh token is expired or
+// spent (Mindbaz answers 401); either way, presenting it again will not help.
+// invalid_client says the client itself failed to authenticate: a new login
+// with the same client would fail too. A 5xx or a network failure is not a
+// refusal: the refresh token may still be good.
+func refreshRefused(err error) bool {
+	if IsInvalidGrant(err) {
+		return true
+	}
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil || re.ErrorCode == "invalid_client" {
+		return false
+	}
+	return re.Response.StatusCode == 400 || re.Response.StatusCode == 401
+}
+
 // wrapTokenError turns what x/oauth2 returned into a *TokenError (nil stays nil).
 func wrapTokenError(grant string, err error) error {
 	if err == nil {
@@ -72,3 +91,9 @@ func wrapTokenError(grant string, err error) error {
 	}
 	return out
 }
+
+// ErrLoginRequired is returned (wrapped, beside the *[TokenError]) by a grant
+// that has only a refresh token ([RefreshToken]) when the server refuses it:
+// expired, spent or revoked. Renewing again will not help; the user must log in
+// anew (for the mindpeeker command, "mindpeeker auth login").
+var ErrLoginRequired = errors.New("auth: the refresh token was refused; a new login is needed")

@@ -75,8 +75,13 @@ func (g ClientCredentials) LogValue() slog.Value {
 
 // Password is the RFC 6749 §4.3 resource owner password credentials grant: the
 // first token comes from the username and password, later ones from the refresh
-// token; when a refresh is refused (invalid_grant, e.g. a refresh token that
-// expired after Mindbaz's 7 days) it logs in with the password once more.
+// token. When the server refuses a refresh in any way (an answer 400 or 401,
+// whatever its error code or body: invalid_grant, invalid_token,
+// invalid_request, none, HTML; e.g. a refresh token that expired after
+// Mindbaz's 7 days) it logs in with the password once more, so neither a
+// running program nor one restarted from a [FileStore] stays stuck. A 5xx, a
+// network failure or invalid_client (the client itself is refused, so a login
+// would be too) is returned as is.
 //
 // RFC 9700 (OAuth 2.0 Security Best Current Practice) says the password grant
 // MUST NOT be used, except for legacy systems that offer nothing else. It is here
@@ -90,18 +95,35 @@ type Password struct {
 	Password     string
 	Scopes       []string
 	AuthStyle    oauth2.AuthStyle // as in ClientCredentials
+	// RenewMargin, when positive, is how long before expiry a [Source] renews
+	// this grant's tokens (see [WithRenewBefore] and [RenewalPolicy]); 0 means
+	// the Source's default rule.
+	RenewMargin time.Duration
 }
+
+// MindbazRenewMargin is the [Password.RenewMargin] of the [Mindbaz] preset.
+// The Mindbaz document asks clients to "reuse your token during its entire
+// validity period and request a refresh as soon as it has expired", and its
+// example stops using a token 10 seconds before expiry. A [Source] never hands
+// a token out in its last 10 seconds either, so it renews, in the background,
+// in the 10 seconds before that: the token is reused for all but its last 20
+// seconds (1179 of Mindbaz's 1199), and no caller waits for the SSO.
+const MindbazRenewMargin = 20 * time.Second
 
 // Mindbaz returns the Password grant preset for the Mindbaz API: token URL
-// https://sso.mindbaz.com/oauth2/token and client_id 100. Mindbaz refresh tokens
-// are single-use and live 7 days; a [Source] reuses each access token until just
-// before it expires, as Mindbaz asks.
+// https://sso.mindbaz.com/oauth2/token, client_id 100, and [MindbazRenewMargin].
+// Mindbaz refresh tokens are single-use and live 7 days; when one is refused,
+// the grant logs in with the password again.
 func Mindbaz(username, password string) Password {
-	return Password{TokenURL: "https://sso.mindbaz.com/oauth2/token", ClientID: "100", Username: username, Password: password}
+	return Password{TokenURL: "https://sso.mindbaz.com/oauth2/token", ClientID: "100",
+		Username: username, Password: password, RenewMargin: MindbazRenewMargin}
 }
 
+// RenewBefore returns RenewMargin; it implements [RenewalPolicy].
+func (g Password) RenewBefore() time.Duration { return g.RenewMargin }
+
 // Token refreshes prev when it has a refresh token, else (or when the refresh is
-// refused with invalid_grant) logs in with the password.
+// refused, see [Password]) logs in with the password.
 func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 	if err := checkTokenURL(g.TokenURL); err != nil {
 		return nil, err
@@ -109,7 +131,7 @@ func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token,
 	cfg := g.config()
 	if prev != nil && prev.RefreshToken != "" {
 		tok, err := refresh(ctx, cfg, prev.RefreshToken)
-		if !IsInvalidGrant(err) {
+		if !refreshRefused(err) {
 			return tok, wrapTokenError("refresh_token", err)
 		}
 	}
@@ -152,6 +174,8 @@ type RefreshToken struct {
 }
 
 // Token spends the newest refresh token (prev's, else the configured one) once.
+// When the server refuses it (an answer 400 or 401, whatever its body, as for
+// [Password]), the error wraps both [ErrLoginRequired] and the *[TokenError].
 func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 	if err := checkTokenURL(g.TokenURL); err != nil {
 		return nil, err
@@ -166,6 +190,9 @@ func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.To
 	cfg := &oauth2.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, Scopes: g.Scopes,
 		Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL, AuthStyle: authStyle(g.AuthStyle)}}
 	tok, err := refresh(ctx, cfg, rt)
+	if refreshRefused(err) {
+		return nil, fmt.Errorf("%w: %w", ErrLoginRequired, wrapTokenError("refresh_token", err))
+	}
 	return tok, wrapTokenError("refresh_token", err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -334,6 +335,9 @@ func TestMindbazPreset(t *testing.T) {
 	assert.Equal(t, "user@example.com", g.Username)
 	assert.Equal(t, "pw", g.Password)
 	assert.Equal(t, oauth2.AuthStyleAutoDetect, g.AuthStyle, "zero value: credentials in the body")
+	assert.Equal(t, 20*time.Second, g.RenewMargin)
+	var p auth.RenewalPolicy = g
+	assert.Equal(t, auth.MindbazRenewMargin, p.RenewBefore())
 }
 
 // TestNoSecretInFormattedOutput prints every type that holds a secret with

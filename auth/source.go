@@ -22,9 +22,11 @@ import (
 // Renewal is ahead of time and in the background: once three quarters of a
 // token's life (at most five minutes before expiry) have passed, the next
 // caller starts a renewal and keeps using the current token, so no caller waits
-// for the token endpoint while a valid token exists. Callers wait only when there
-// is no usable token: the first call, after [Source.Invalidate], or when a token
-// ran out before a renewal succeeded. A token is never handed out in the last
+// for the token endpoint while a valid token exists. When to renew is the
+// Source's choice: [WithRenewBefore] sets it, and a grant that implements
+// [RenewalPolicy] (the [Mindbaz] preset does) gives its server's preference.
+// Callers wait only when there is no usable token: the first call, after
+// [Source.Invalidate], or when a token ran out before a renewal succeeded. A token is never handed out in the last
 // twentieth of its life (at most 10 seconds), so it is not sent after it expires.
 //
 // Only one renewal runs at a time, whoever asks. It runs on its own context
@@ -39,6 +41,7 @@ type Source struct {
 	now             func() time.Time
 	defaultLifetime time.Duration
 	renewTimeout    time.Duration
+	renewBefore     time.Duration // 0: the default rule (see entryFor)
 
 	cur atomic.Pointer[entry] // the token callers get; nil until the first renewal
 
@@ -101,6 +104,29 @@ func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = n
 // no expires_in and not a JWT with an exp claim. The default is one hour.
 func WithDefaultLifetime(d time.Duration) Option { return func(s *Source) { s.defaultLifetime = d } }
 
+// WithRenewBefore makes the Source renew a token, in the background, once only
+// d of its life remains, instead of the default (after three quarters of its
+// life, at most five minutes before expiry). Use it for a server that asks
+// clients to reuse each token as long as possible (Mindbaz). It overrides the
+// grant's [RenewalPolicy]; d <= 0 restores the default rule.
+//
+// d is capped at half the token's life, so that a short-lived token is still
+// reused. A token is never handed out in the last twentieth of its life (at
+// most 10 seconds): choose d larger than that, or renewals are no longer in the
+// background and callers wait for them.
+func WithRenewBefore(d time.Duration) Option {
+	return func(s *Source) { s.renewBefore = max(d, 0) }
+}
+
+// RenewalPolicy is implemented by a [Grant] whose server prefers tokens renewed
+// at a given point: [NewSource] reads RenewBefore once and uses it as
+// [WithRenewBefore] would, unless that option is given. 0 means the default
+// rule. [Password] implements it with its RenewMargin field, which the
+// [Mindbaz] preset sets.
+type RenewalPolicy interface {
+	RenewBefore() time.Duration
+}
+
 // WithRenewTimeout bounds one renewal, lock and store included. Default 60s.
 func WithRenewTimeout(d time.Duration) Option { return func(s *Source) { s.renewTimeout = d } }
 
@@ -110,6 +136,9 @@ func NewSource(g Grant, opts ...Option) *Source {
 		grant: g, httpClient: tokenHTTPClient(nil), now: time.Now,
 		defaultLifetime: time.Hour, renewTimeout: time.Minute,
 		logger: slog.New(slog.DiscardHandler),
+	}
+	if p, ok := g.(RenewalPolicy); ok {
+		s.renewBefore = max(p.RenewBefore(), 0)
 	}
 	for _, o := range opts {
 		o(s)
@@ -347,16 +376,21 @@ func extraSeconds(v any) int64 {
 }
 
 // entryFor computes when tok should be renewed and when it stops being used.
-// The margins grow with the token's lifetime, so a token that lives 2 seconds is
-// reused for 1.5 of them, and one that lives an hour is renewed 5 minutes early.
+// By default the margins grow with the token's lifetime, so a token that lives
+// 2 seconds is reused for 1.5 of them, and one that lives an hour is renewed 5
+// minutes early; s.renewBefore, when set, replaces the renewal margin.
 func (s *Source) entryFor(tok *oauth2.Token) *entry {
 	life := time.Duration(tok.ExpiresIn) * time.Second
 	if left := tok.Expiry.Sub(s.now()); life <= 0 || life < left {
 		life = left
 	}
+	renewMargin := min(life/4, 5*time.Minute)
+	if s.renewBefore > 0 {
+		renewMargin = min(s.renewBefore, life/2)
+	}
 	return &entry{
 		tok:      tok,
-		renewAt:  tok.Expiry.Add(-min(life/4, 5*time.Minute)),
+		renewAt:  tok.Expiry.Add(-renewMargin),
 		expireAt: tok.Expiry.Add(-min(life/20, 10*time.Second)),
 	}
 }

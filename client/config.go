@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -35,6 +36,8 @@ type Config struct {
 	// request (auth/mindtouch.ServerToken, for one). An *auth.Source here is
 	// used as a bearer token source.
 	Credential auth.HeaderCredential
+
+	envChoice *EnvChoice // set by ConfigFromLookup; logged by New
 }
 
 // The environment variables NewFromEnv reads.
@@ -47,25 +50,126 @@ const (
 	EnvScopes       = "MINDPEEKER_SCOPES" // space-separated
 )
 
-// ConfigFromEnv returns a Config from the MINDPEEKER_* variables (see the Env
-// constants); fields they do not set stay zero, so the defaults apply.
-func ConfigFromEnv() Config {
-	return Config{
-		ClientID: os.Getenv(EnvClientID), ClientSecret: os.Getenv(EnvClientSecret),
-		APIKey: os.Getenv(EnvAPIKey), BaseURL: os.Getenv(EnvBaseURL), TokenURL: os.Getenv(EnvTokenURL),
-		Scopes: strings.Fields(os.Getenv(EnvScopes)),
+// The credentials an [EnvChoice] names.
+const (
+	CredentialClientCredentials = "client credentials" // MINDPEEKER_CLIENT_ID with MINDPEEKER_CLIENT_SECRET
+	CredentialAPIKey            = "api key"            // MINDPEEKER_API_KEY
+)
+
+// EnvChoice is the credential the MINDPEEKER_* variables select (see
+// [ConfigFromLookup]). It holds variable names only, never their values.
+type EnvChoice struct {
+	Credential string   // CredentialClientCredentials, CredentialAPIKey, or "" when the variables set none
+	Ignored    []string // credential variables that are set but not used, e.g. MINDPEEKER_API_KEY
+}
+
+// String says which credential is used and which variables are ignored, and
+// why, without any value.
+func (c EnvChoice) String() string {
+	var msg string
+	switch c.Credential {
+	case CredentialClientCredentials:
+		msg = "using client credentials (" + EnvClientID + ", " + EnvClientSecret + ")"
+	case CredentialAPIKey:
+		msg = "using the API key (" + EnvAPIKey + ")"
+	default:
+		return "no credential in the environment: set " + EnvClientID + " and " + EnvClientSecret + ", or " + EnvAPIKey
 	}
+	for _, name := range c.Ignored {
+		switch name {
+		case EnvAPIKey:
+			msg += "; " + EnvAPIKey + " is ignored: client credentials take precedence"
+		case EnvClientID:
+			msg += "; " + EnvClientID + " is ignored: " + EnvClientSecret + " is not set"
+		case EnvClientSecret:
+			msg += "; " + EnvClientSecret + " is ignored: " + EnvClientID + " is not set"
+		}
+	}
+	return msg
+}
+
+// ConfigFromLookup returns a Config from the MINDPEEKER_* variables (see the
+// Env constants), read with getenv (os.Getenv for [ConfigFromEnv]), and the
+// credential it chose. Fields the variables do not set stay zero, so the
+// defaults apply. It is the one rule for the SDK and the mindpeeker command:
+//
+//   - MINDPEEKER_CLIENT_ID with MINDPEEKER_CLIENT_SECRET (client credentials)
+//     win over MINDPEEKER_API_KEY. The MindPeeker document presents the API
+//     key as "a simple alternative to OAuth 2.0", and its own configuration
+//     example reads the client credentials from these variables, not the key;
+//     their tokens are short-lived, renewed, and scoped by MINDPEEKER_SCOPES.
+//   - Otherwise MINDPEEKER_API_KEY, when set; a lone client id or secret beside
+//     it is ignored.
+//   - Otherwise nothing is chosen, and a lone id or secret is passed through
+//     so that [New] says what is missing.
+//
+// [New] logs the choice through Config.Logger: at info level when a variable is
+// ignored, at debug level otherwise; never a value.
+func ConfigFromLookup(getenv func(string) string) (Config, EnvChoice) {
+	cfg := Config{BaseURL: getenv(EnvBaseURL), TokenURL: getenv(EnvTokenURL), Scopes: strings.Fields(getenv(EnvScopes))}
+	id, secret, key := getenv(EnvClientID), getenv(EnvClientSecret), getenv(EnvAPIKey)
+	var choice EnvChoice
+	switch {
+	case id != "" && secret != "":
+		cfg.ClientID, cfg.ClientSecret = id, secret
+		choice.Credential = CredentialClientCredentials
+		if key != "" {
+			choice.Ignored = append(choice.Ignored, EnvAPIKey)
+		}
+	case key != "":
+		cfg.APIKey = key
+		choice.Credential = CredentialAPIKey
+		if id != "" {
+			choice.Ignored = append(choice.Ignored, EnvClientID)
+		}
+		if secret != "" {
+			choice.Ignored = append(choice.Ignored, EnvClientSecret)
+		}
+	default:
+		cfg.ClientID, cfg.ClientSecret = id, secret
+	}
+	cfg.envChoice = &choice
+	return cfg, choice
+}
+
+// ConfigFromEnv returns a Config from the MINDPEEKER_* variables of the
+// process: [ConfigFromLookup] with os.Getenv. Set its Logger before [New] to
+// see which credential was chosen.
+func ConfigFromEnv() Config {
+	cfg, _ := ConfigFromLookup(os.Getenv)
+	return cfg
 }
 
 // NewFromEnv returns a Client configured from MINDPEEKER_CLIENT_ID,
 // MINDPEEKER_CLIENT_SECRET, MINDPEEKER_API_KEY, MINDPEEKER_BASE_URL,
-// MINDPEEKER_TOKEN_URL and MINDPEEKER_SCOPES (space-separated).
+// MINDPEEKER_TOKEN_URL and MINDPEEKER_SCOPES (space-separated). When both
+// client credentials and an API key are set, the client credentials win (see
+// [ConfigFromLookup]).
 func NewFromEnv() (*Client, error) {
 	c, err := New(ConfigFromEnv())
 	if err != nil {
 		return nil, fmt.Errorf("%w (from the MINDPEEKER_* environment variables)", err)
 	}
 	return c, nil
+}
+
+// logEnvChoice logs, through cfg.Logger, the credential ConfigFromLookup
+// chose, if cfg came from it and still uses that credential.
+func (cfg Config) logEnvChoice() {
+	if cfg.Logger == nil || cfg.envChoice == nil {
+		return
+	}
+	switch c := cfg.envChoice.Credential; {
+	case c == CredentialClientCredentials && cfg.ClientID != "" && cfg.ClientSecret != "":
+	case c == CredentialAPIKey && cfg.APIKey != "":
+	default:
+		return // none chosen, or the caller changed the credential since
+	}
+	level := slog.LevelDebug
+	if len(cfg.envChoice.Ignored) > 0 {
+		level = slog.LevelInfo
+	}
+	cfg.Logger.Log(context.Background(), level, "mindpeeker: credential from the environment: "+cfg.envChoice.String())
 }
 
 // String describes the configuration with every secret redacted.

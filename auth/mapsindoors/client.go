@@ -18,7 +18,9 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
-// Default endpoints of the MapsIndoors authentication service.
+// Default endpoints of the MapsIndoors authentication service: BaseURL from
+// the client credentials document, TokenURL from the auth server's
+// IdentityServer4 token endpoint (see the package doc for the sources).
 const (
 	DefaultTokenURL = "https://auth.mapsindoors.com/connect/token"
 	DefaultBaseURL  = "https://auth.mapsindoors.com"
@@ -163,12 +165,22 @@ func (c *Client) List(ctx context.Context) ([]Secret, error) {
 	return c.list(ctx, c.source())
 }
 
-// Create creates a secret with an optional description (POST
-// ?customerId=&description=) and returns it: the only time its value is
-// available. Save it before anything else. To replace the current secret, use
-// [Client.Rotate], which saves it and deletes the old one safely.
+// Create creates a secret with an optional description and returns it: the
+// only time its value is available. As the document shows, it POSTs
+// ?customerId=&description= with the form body
+// grant_type=client_credentials&client_id=&client_secret=, holding the client's
+// id and the secret the store holds now. Save the new secret before anything
+// else. To replace the current secret, use [Client.Rotate], which saves it and
+// deletes the old one safely.
 func (c *Client) Create(ctx context.Context, description string) (*NewSecret, error) {
-	return c.create(ctx, c.source(), description)
+	cur, err := c.cfg.Store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mapsindoors: loading the secret: %w", err)
+	}
+	if cur.Secret == "" {
+		return nil, ErrNoSecret
+	}
+	return c.create(ctx, c.source(), cur.Secret, description)
 }
 
 // Delete deletes the secret with id (DELETE ?customerId=&id=). It stops
@@ -179,7 +191,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 
 func (c *Client) list(ctx context.Context, b bearer) ([]Secret, error) {
 	var wire []wireSecret
-	if err := c.do(ctx, b, http.MethodGet, url.Values{}, &wire); err != nil {
+	if err := c.do(ctx, b, http.MethodGet, url.Values{}, nil, &wire); err != nil {
 		return nil, err
 	}
 	out := make([]Secret, len(wire))
@@ -189,13 +201,16 @@ func (c *Client) list(ctx context.Context, b bearer) ([]Secret, error) {
 	return out, nil
 }
 
-func (c *Client) create(ctx context.Context, b bearer, description string) (*NewSecret, error) {
+// create creates a secret, sending the documented body with secret, the one
+// the bearer's token was obtained with.
+func (c *Client) create(ctx context.Context, b bearer, secret, description string) (*NewSecret, error) {
 	q := url.Values{}
 	if description != "" {
 		q.Set("description", description)
 	}
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.cfg.ClientID}, "client_secret": {secret}}
 	var w wireSecret
-	if err := c.do(ctx, b, http.MethodPost, q, &w); err != nil {
+	if err := c.do(ctx, b, http.MethodPost, q, body, &w); err != nil {
 		return nil, err
 	}
 	if w.ID == "" || w.Secret == "" {
@@ -208,7 +223,7 @@ func (c *Client) delete(ctx context.Context, b bearer, id string) error {
 	if id == "" {
 		return errors.New("mapsindoors: Delete: empty secret id")
 	}
-	return c.do(ctx, b, http.MethodDelete, url.Values{"id": {id}}, nil)
+	return c.do(ctx, b, http.MethodDelete, url.Values{"id": {id}}, nil, nil)
 }
 
 // bearer gives the token for a management call: an *auth.Source, or one fixed
@@ -222,9 +237,10 @@ type staticToken struct{ tok *oauth2.Token }
 func (s staticToken) TokenContext(context.Context) (*oauth2.Token, error) { return s.tok, nil }
 
 // do calls the secret management endpoint with the customerId and q as query
-// parameters and decodes a 2xx answer into out (when not nil). A 401 with a
-// token from a Source invalidates it and retries once.
-func (c *Client) do(ctx context.Context, b bearer, method string, q url.Values, out any) error {
+// parameters, and form (when not nil) as an application/x-www-form-urlencoded
+// body, and decodes a 2xx answer into out (when not nil). A 401 with a token
+// from a Source invalidates it and retries once.
+func (c *Client) do(ctx context.Context, b bearer, method string, q, form url.Values, out any) error {
 	q.Set("customerId", c.cfg.CustomerID)
 	target := c.endpoint + "?" + q.Encode()
 	for attempt := 0; ; attempt++ {
@@ -232,9 +248,16 @@ func (c *Client) do(ctx context.Context, b bearer, method string, q url.Values, 
 		if err != nil {
 			return fmt.Errorf("mapsindoors: %s %s: logging in: %w", method, secretsPath, err)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, target, nil)
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequestWithContext(ctx, method, target, body)
 		if err != nil {
 			return fmt.Errorf("mapsindoors: %w", err)
+		}
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		req.Header.Set("Accept", "application/json")

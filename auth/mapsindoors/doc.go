@@ -21,6 +21,33 @@
 // secret it replaces. For the first rotation, find the id of the secret you were
 // given with [Client.List] (by its description and creation time).
 //
+// # The wire
+//
+// The calls follow the MapsIndoors document "Client credentials flow". Every
+// call to https://auth.mapsindoors.com/api/clientcredentials carries
+// "Authorization: Bearer" and a token from the client credentials login, and
+// its variables in the query string, as the document writes them:
+//
+//   - create: POST ?customerId=&description= (description omitted when empty)
+//     with the form body grant_type=client_credentials&client_id=&client_secret=,
+//     which the document shows without naming its values; this package sends
+//     the client's id and its current secret (the one the bearer token was
+//     obtained with), the same payload as the login, since the server generates
+//     the new secret and returns it;
+//   - delete: DELETE ?customerId=&id=, as documented;
+//   - list: GET ?customerId= only. The document says "one variable: customerId"
+//     but its example line repeats the delete line (customerId=&id=); the text
+//     is taken over the example, since a list filtered by one id would not be
+//     "a list of your current, active secret(s)".
+//
+// The document names no token URL. [DefaultTokenURL] is
+// https://auth.mapsindoors.com/connect/token: the MapsIndoors Authentication
+// guide (docs.mapsindoors.com, "Authentication") places the auth server at
+// https://auth.mapsindoors.com and says it is an IdentityServer4
+// implementation, whose token endpoint is /connect/token (also advertised in
+// the server's /.well-known/openid-configuration). Set Config.TokenURL to
+// override it.
+//
 // Secrets never appear in log lines, errors or fmt output of this package's
 // types.
 package mapsindoors

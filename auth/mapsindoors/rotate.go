@@ -88,7 +88,7 @@ func (c *Client) Rotate(ctx context.Context) (*NewSecret, error) {
 		return nil, fmt.Errorf("%w: %s is not among the client's secrets", ErrUnknownSecretID, old.ID)
 	}
 
-	created, err := c.create(ctx, src, c.description())
+	created, err := c.create(ctx, src, old.Secret, c.description())
 	if err != nil {
 		return nil, fmt.Errorf("mapsindoors: rotate: creating the new secret: %w", err)
 	}

@@ -7,7 +7,8 @@
 //	tkn_{key}_{epoch}_{user}_{hash}
 //
 // where epoch is the signing time in Unix seconds, user is the user the request
-// acts as (a numeric user id, or "=" and a URL-encoded username), and hash is
+// acts as (a numeric user id, or "=" and the username exactly as given, with no
+// URL-encoding, as in every official example), and hash is
 // the lowercase hex HMAC-SHA256, keyed with the secret, of "{key}_{epoch}_{user}".
 // The site accepts a signature for about five minutes ([SignatureLifetime]), so
 // every request is signed anew: use [ServerToken.Transport], or pass a

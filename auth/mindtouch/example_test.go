@@ -15,7 +15,7 @@ func ExampleServerToken_Sign() {
 	fmt.Println(tok.Sign(time.Unix(1700000000, 0)))
 	fmt.Println(tok) // the secret is redacted
 	// Output:
-	// tkn_key_1700000000_=jane%40example.com_1b99d9a150eaae6692dacd83747ce0025e044b609afb9fd0ca096c8aa3d9d00f
+	// tkn_key_1700000000_=jane@example.com_ca24e7ef51a90bedc7c38afd4ef3804f35c9d0cced11d675a48131808aa46cda
 	// mindtouch.ServerToken{Key: "key", Secret: [REDACTED], User: "=jane@example.com"}
 }
 

@@ -1,7 +1,6 @@
 package mindtouch_test
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 )
 
 // FuzzSign checks the round trip: whatever valid token signs, ParseToken gives
-// back its key, epoch and encoded user, the user decodes to the original name,
+// back its key, epoch and user as given,
 // and Verify accepts it with the right secret only.
 func FuzzSign(f *testing.F) {
 	f.Add("key", "secret", "=jane@example.com", int64(1700000000))
@@ -20,7 +19,7 @@ func FuzzSign(f *testing.F) {
 	f.Add("k", "s", "=zoë 50%+_", int64(1<<40))
 	f.Fuzz(func(t *testing.T, key, secret, user string, epoch int64) {
 		tok := mindtouch.ServerToken{Key: key, Secret: secret, User: user}
-		if tok.Validate() != nil || len(key)+len(user)*3 > 3000 {
+		if tok.Validate() != nil || len(key)+len(user) > 3000 {
 			t.Skip()
 		}
 		s := tok.Sign(time.Unix(epoch, 0))
@@ -28,17 +27,11 @@ func FuzzSign(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseToken(Sign(...)) = %v", err)
 		}
-		if gotKey != key || gotEpoch != epoch || gotUser != mindtouch.EncodeUser(user) {
+		if gotKey != key || gotEpoch != epoch || gotUser != user {
 			t.Fatalf("round trip: got %q %d %q", gotKey, gotEpoch, gotUser)
 		}
 		if s != "tkn_"+key+"_"+strconv.FormatInt(epoch, 10)+"_"+gotUser+"_"+hash {
 			t.Fatalf("reassembled token differs")
-		}
-		if name, ok := strings.CutPrefix(gotUser, "="); ok {
-			dec, err := url.QueryUnescape(name)
-			if err != nil || "="+dec != user {
-				t.Fatalf("user %q decodes to %q, %v", gotUser, dec, err)
-			}
 		}
 		if err := mindtouch.Verify(s, secret, time.Unix(epoch, 0), time.Second); err != nil {
 			t.Fatalf("Verify: %v", err)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,11 +31,12 @@ var ErrInvalidToken = errors.New("mindtouch: invalid server token")
 // administrator created, and the User the requests act as. It implements
 // [auth.HeaderCredential], signing every request at the current time.
 //
-// User is either a numeric user id ("2"), sent as is, or "=" followed by the
-// plain, unescaped username ("=jane@example.com"). The username is URL-encoded
-// exactly once, by [url.QueryEscape], when signing: "@" becomes "%40", a space
-// "+", "é" "%C3%A9", "%" "%25". Do not escape it yourself: "=jane%40example.com"
-// would be signed as the username "jane%40example.com" ("=jane%2540example.com").
+// User is either a numeric user id ("2") or "=" followed by the username
+// ("=jane@example.com"). Both are signed and sent exactly as given, with no
+// URL-encoding: "=jane doe@example.com" goes into the header as is, as in every
+// official example (the vendor's Python, C#, Java and Node snippets and the
+// LibreTexts library). Control characters (CR, LF, tab, NUL, DEL, ...) are
+// refused, since the user travels in a request header.
 //
 // Secret is redacted from the String, GoString and LogValue output.
 type ServerToken struct {
@@ -64,12 +64,12 @@ func (t ServerToken) Validate() error {
 }
 
 // Sign returns the X-Deki-Token header value signed at the given time:
-// tkn_{Key}_{at.Unix()}_{user}_{hash}, where user is User with its username (if
-// any) URL-encoded as described on [ServerToken], and hash is the lowercase hex
-// HMAC-SHA256 keyed with Secret over "{Key}_{at.Unix()}_{user}". Sign does not
-// validate t; [ServerToken.AuthHeader] and [ServerToken.Transport] do.
+// tkn_{Key}_{at.Unix()}_{User}_{hash}, where User is exactly as given (see
+// [ServerToken]) and hash is the lowercase hex HMAC-SHA256 keyed with Secret
+// over "{Key}_{at.Unix()}_{User}". Sign does not validate t;
+// [ServerToken.AuthHeader] and [ServerToken.Transport] do.
 func (t ServerToken) Sign(at time.Time) string {
-	payload := t.Key + "_" + strconv.FormatInt(at.Unix(), 10) + "_" + EncodeUser(t.User)
+	payload := t.Key + "_" + strconv.FormatInt(at.Unix(), 10) + "_" + t.User
 	return "tkn_" + payload + "_" + mac(t.Secret, payload)
 }
 
@@ -143,15 +143,6 @@ func (s Signer) GoString() string { return s.String() }
 // LogValue logs the token's key and user, never its secret.
 func (s Signer) LogValue() slog.Value { return s.Token.LogValue() }
 
-// EncodeUser returns the user part of a header for a [ServerToken.User]: a user
-// id unchanged, "=name" as "=" + url.QueryEscape(name).
-func EncodeUser(user string) string {
-	if name, ok := strings.CutPrefix(user, "="); ok {
-		return "=" + url.QueryEscape(name)
-	}
-	return user
-}
-
 func mac(secret, payload string) string {
 	h := hmac.New(sha256.New, []byte(secret))
 	h.Write([]byte(payload))
@@ -169,9 +160,20 @@ func validKey(key string) bool {
 
 func validUser(user string) bool {
 	if name, ok := strings.CutPrefix(user, "="); ok {
-		return name != ""
+		return name != "" && !hasControl(name)
 	}
 	return isDigits(user)
+}
+
+// hasControl reports whether s holds an ASCII control character (CR, LF, tab,
+// NUL, DEL, ...): none may go into a header value.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func isDigits(s string) bool {

@@ -21,7 +21,7 @@ const maxHeaderLen = 4096
 
 // ParseToken splits an X-Deki-Token header value tkn_{key}_{epoch}_{user}_{hash}
 // into its parts, without checking the signature. user is returned as sent
-// (a user id, or "=" and the URL-encoded username); it may contain "_", so the
+// (a user id, or "=" and the username); it may contain "_", so the
 // hash is what follows the last "_" and the key what precedes the second one.
 // The error wraps [ErrMalformedToken] when s does not have that form: a
 // non-empty key, a canonical decimal epoch, a numeric or "=name" user, and 64
@@ -54,7 +54,7 @@ func ParseToken(s string) (key string, epoch int64, user, hash string, err error
 		return malformed("no hash")
 	}
 	user, hash = rest[:i], rest[i+1:]
-	if !validUser(user) || !printable(user) {
+	if !validUser(user) {
 		return malformed("bad user")
 	}
 	if !isLowerHex(hash, 64) {
@@ -93,16 +93,6 @@ func isLowerHex(s string, n int) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// printable reports whether s is visible ASCII, as the output of EncodeUser is.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
 			return false
 		}
 	}

@@ -34,7 +34,8 @@ func TestParseToken(t *testing.T) {
 		{in: "tkn_k_1_2" + hash, wantErrPart: "hash"},
 		{in: "tkn_k_1__" + hash, wantErrPart: "user"},
 		{in: "tkn_k_1_admin_" + hash, wantErrPart: "user"},
-		{in: "tkn_k_1_=a b_" + hash, wantErrPart: "user"},
+		{in: "tkn_k_1_=a b_" + hash, key: "k", epoch: 1, user: "=a b"},
+		{in: "tkn_k_1_=a\r\nb_" + hash, wantErrPart: "user"},
 		{in: "tkn_k_1_2_" + strings.ToUpper(hash), wantErrPart: "hash"},
 		{in: "tkn_k_1_2_" + hash[:63], wantErrPart: "hash"},
 		{in: "tkn_k_1_=" + strings.Repeat("a", 5000) + "_" + hash, wantErrPart: "too long"},
@@ -70,7 +71,7 @@ func TestVerify(t *testing.T) {
 	} else {
 		flipped[len(flipped)-1] = '0'
 	}
-	otherUser := strings.Replace(good, "=jane%40example.com", "=mallory", 1)
+	otherUser := strings.Replace(good, "=jane@example.com", "=mallory", 1)
 	tests := []struct {
 		name    string
 		token   string

@@ -213,7 +213,7 @@ func TestAuthTokenClientCredentials(t *testing.T) {
 	assertAccepted(t, h, strings.TrimSpace(r.stdout))
 	assert.Equal(t, 1, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
 
-	r = h.run(t, args("auth token"), client.EnvAPIKey, "mpk_x")
+	r = h.run(t, args("auth token"), client.EnvAPIKey, "mpk_x", client.EnvClientSecret, "")
 	assert.Equal(t, 2, r.code, "an API key has no token to print: %s", r)
 	assert.NotContains(t, r.all(), "mpk_x")
 }

@@ -12,8 +12,9 @@
 //	mindpeeker fake-server [--addr 127.0.0.1:8080]
 //
 // Global flags: -o/--output table|json, --base-url, --token-url, --verbose.
-// Credentials come from MINDPEEKER_API_KEY, or MINDPEEKER_CLIENT_ID with
-// MINDPEEKER_CLIENT_SECRET, or the stored login of 'mindpeeker auth login'.
+// Credentials come from MINDPEEKER_CLIENT_ID with MINDPEEKER_CLIENT_SECRET, or
+// MINDPEEKER_API_KEY, or the stored login of 'mindpeeker auth login', the first
+// set winning (the SDK's client.ConfigFromLookup rule).
 //
 // Exit codes: 0 success, 1 API or network error, 2 usage error,
 // 3 authentication or permission failure. Run 'mindpeeker help' for more.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -80,13 +79,12 @@ func (f *fakeSite) verify(header string) (user string, err error) {
 	return user, mindtouch.Verify(header, secret, f.now(), mindtouch.SignatureLifetime)
 }
 
-// username turns the token's user part into a name: "=jane%40example.com" is
-// "jane@example.com"; a numeric id maps to "admin" in this fake.
+// username turns the token's user part into a name: "=jane@example.com" is
+// "jane@example.com" (sent as given, unencoded); a numeric id maps to "admin"
+// in this fake.
 func username(user string) string {
 	if name, ok := strings.CutPrefix(user, "="); ok {
-		if dec, err := url.QueryUnescape(name); err == nil {
-			return dec
-		}
+		return name
 	}
 	return "admin"
 }

@@ -19,7 +19,7 @@ func TestRunWithFake(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out, func(string) string { return "" }))
 	s := out.String()
 	assert.Contains(t, s, "using an in-process fake MindTouch site")
-	assert.Equal(t, 3, strings.Count(s, "for user =jane%40example.com -> 200 OK"))
+	assert.Equal(t, 3, strings.Count(s, "for user =jane@example.com -> 200 OK"))
 	assert.Contains(t, s, "-> 401 Unauthorized")
 	assert.Contains(t, s, "signed now -> 200 OK")
 }

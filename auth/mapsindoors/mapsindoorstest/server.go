@@ -5,7 +5,8 @@
 //
 //	POST   /connect/token                              client_credentials grant (form body or HTTP Basic)
 //	GET    /api/clientcredentials?customerId=          the client's secrets, without their values
-//	POST   /api/clientcredentials?customerId=&description=   a new secret, with its value
+//	POST   /api/clientcredentials?customerId=&description=   a new secret, with its value; the body
+//	       must be grant_type=client_credentials&client_id=&client_secret= (a valid secret), as documented
 //	DELETE /api/clientcredentials?customerId=&id=      deletes a secret
 //
 // The management calls need a bearer token from /connect/token. Like a strict
@@ -195,6 +196,12 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(w, http.StatusOK, list)
 	case http.MethodPost:
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "client_credentials" ||
+			r.PostForm.Get("client_id") != s.ClientID || s.byValue(r.PostForm.Get("client_secret")) == nil {
+			http.Error(w, "the body must be grant_type=client_credentials&client_id=&client_secret=", http.StatusBadRequest)
+			return
+		}
 		s.stats.Creates++
 		sec := s.addSecret(q.Get("description"), s.breakNew)
 		reply(w, http.StatusOK, map[string]string{"id": sec.id, "description": sec.description,

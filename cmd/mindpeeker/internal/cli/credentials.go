@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
@@ -43,29 +42,29 @@ type creds struct {
 	kind string // one of the cred* constants
 }
 
-// resolve picks the credential and URLs of this run: MINDPEEKER_API_KEY, else
-// MINDPEEKER_CLIENT_ID with MINDPEEKER_CLIENT_SECRET, else the stored login.
+// resolve picks the credential and URLs of this run: the environment's, by
+// the SDK's one rule (client.ConfigFromLookup: MINDPEEKER_CLIENT_ID with
+// MINDPEEKER_CLIENT_SECRET, else MINDPEEKER_API_KEY), else the stored login.
 // URLs come from the flags, else the environment, else the stored login (for
-// a login), else the SDK's defaults.
+// a login), else the SDK's defaults. With --verbose, client.New logs the
+// choice.
 func (a *app) resolve(ctx context.Context) (*creds, error) {
-	cfg := client.Config{
-		BaseURL:   first(a.baseURL, a.env(client.EnvBaseURL)),
-		TokenURL:  first(a.tokenURL, a.env(client.EnvTokenURL)),
-		Scopes:    strings.Fields(a.env(client.EnvScopes)),
-		Logger:    a.logger(),
-		UserAgent: "mindpeeker-cli/" + client.Version,
-	}
-	apiKey, id, secret := a.env(client.EnvAPIKey), a.env(client.EnvClientID), a.env(client.EnvClientSecret)
-	switch {
-	case apiKey != "":
-		cfg.APIKey = apiKey
+	cfg, choice := client.ConfigFromLookup(a.env)
+	cfg.BaseURL = first(a.baseURL, cfg.BaseURL)
+	cfg.TokenURL = first(a.tokenURL, cfg.TokenURL)
+	cfg.Logger = a.logger()
+	cfg.UserAgent = "mindpeeker-cli/" + client.Version
+	switch choice.Credential {
+	case client.CredentialAPIKey:
 		return &creds{cfg: cfg, kind: credAPIKey}, nil
-	case secret != "" && id == "":
-		return nil, usageErrorf("%s is set but %s is not", client.EnvClientSecret, client.EnvClientID)
-	case secret != "":
-		cfg.ClientID, cfg.ClientSecret = id, secret
+	case client.CredentialClientCredentials:
 		return &creds{cfg: cfg, kind: credClientCredentials}, nil
 	}
+	id, secret := cfg.ClientID, cfg.ClientSecret
+	if secret != "" && id == "" {
+		return nil, usageErrorf("%s is set but %s is not", client.EnvClientSecret, client.EnvClientID)
+	}
+	cfg.ClientID, cfg.ClientSecret = "", "" // a lone id names the stored login's public client
 
 	store, dir, err := a.loginStore()
 	if err != nil {

@@ -8,10 +8,11 @@ import (
 
 const rootLong = `mindpeeker calls the MindPeeker API from the shell.
 
-Credentials, the first one set wins:
-  1. MINDPEEKER_API_KEY: an API key, sent as X-API-Key;
-  2. MINDPEEKER_CLIENT_ID and MINDPEEKER_CLIENT_SECRET: the client credentials grant;
+Credentials, the first one set wins (the SDK's NewFromEnv rule):
+  1. MINDPEEKER_CLIENT_ID and MINDPEEKER_CLIENT_SECRET: the client credentials grant;
+  2. MINDPEEKER_API_KEY: an API key, sent as X-API-Key;
   3. the login stored by 'mindpeeker auth login', renewed as needed.
+--verbose says which one is used and which variables are ignored.
 Other variables: MINDPEEKER_BASE_URL, MINDPEEKER_TOKEN_URL,
 MINDPEEKER_AUTHORIZE_URL, MINDPEEKER_SCOPES (space-separated) and
 MINDPEEKER_CONFIG_DIR (where the login is kept; default: the user config
