@@ -17,7 +17,9 @@ import (
 //
 // A Grant makes one attempt and reports its failure; it never loops. Wrap it in a
 // [Source] to get caching, renewal ahead of expiry and persistence. The context
-// carries the HTTP client to use (see [oauth2.HTTPClient]).
+// carries the HTTP client to use (see [oauth2.HTTPClient]); the grants of this
+// module send through a [TokenHTTPClient] copy of it, so that their secrets
+// never follow a redirect to another origin, used directly or through a Source.
 type Grant interface {
 	Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
 }
@@ -54,7 +56,7 @@ func (g ClientCredentials) Token(ctx context.Context, _ *oauth2.Token) (*oauth2.
 		ClientID: g.ClientID, ClientSecret: g.ClientSecret, TokenURL: g.TokenURL,
 		Scopes: g.Scopes, AuthStyle: authStyle(g.AuthStyle),
 	}
-	tok, err := cfg.Token(ctx)
+	tok, err := cfg.Token(withTokenClient(ctx))
 	return tok, wrapTokenError("client_credentials", err)
 }
 
@@ -106,6 +108,7 @@ func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token,
 	if err := checkTokenURL(g.TokenURL); err != nil {
 		return nil, err
 	}
+	ctx = withTokenClient(ctx)
 	cfg := g.config()
 	if prev != nil && prev.RefreshToken != "" {
 		tok, err := refresh(ctx, cfg, prev.RefreshToken)
@@ -165,7 +168,7 @@ func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.To
 	}
 	cfg := &oauth2.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, Scopes: g.Scopes,
 		Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL, AuthStyle: authStyle(g.AuthStyle)}}
-	tok, err := refresh(ctx, cfg, rt)
+	tok, err := refresh(withTokenClient(ctx), cfg, rt)
 	return tok, wrapTokenError("refresh_token", err)
 }
 
