@@ -72,7 +72,7 @@ func (s *FileStore) Load(ctx context.Context) (*oauth2.Token, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: token file: %w", err)
+		return nil, err // it names the file
 	}
 	tf := tokenFile{Token: new(oauth2.Token)}
 	if err := json.Unmarshal(data, &tf); err != nil {
