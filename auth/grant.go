@@ -108,7 +108,6 @@ func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token,
 	if err := checkTokenURL(g.TokenURL); err != nil {
 		return nil, err
 	}
-	ctx = withTokenClient(ctx)
 	cfg := g.config()
 	if prev != nil && prev.RefreshToken != "" {
 		tok, err := refresh(ctx, cfg, prev.RefreshToken)
@@ -116,7 +115,7 @@ func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token,
 			return tok, wrapTokenError("refresh_token", err)
 		}
 	}
-	tok, err := cfg.PasswordCredentialsToken(ctx, g.Username, g.Password)
+	tok, err := cfg.PasswordCredentialsToken(withTokenClient(ctx), g.Username, g.Password)
 	return tok, wrapTokenError("password", err)
 }
 
@@ -168,7 +167,7 @@ func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.To
 	}
 	cfg := &oauth2.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, Scopes: g.Scopes,
 		Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL, AuthStyle: authStyle(g.AuthStyle)}}
-	tok, err := refresh(withTokenClient(ctx), cfg, rt)
+	tok, err := refresh(ctx, cfg, rt)
 	return tok, wrapTokenError("refresh_token", err)
 }
 
@@ -194,7 +193,7 @@ func (g RefreshToken) LogValue() slog.Value {
 // token keeps refreshToken when the server sent no new one (RFC 6749 §6).
 func refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	expired := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
-	return cfg.TokenSource(ctx, expired).Token()
+	return cfg.TokenSource(withTokenClient(ctx), expired).Token()
 }
 
 // authStyle maps the zero value to "in params": never x/oauth2's auto-detection,
