@@ -54,7 +54,7 @@ type RedirectPolicy struct {
 // [http.Client.CheckRedirect]: req is the next request, via those already made.
 func (p RedirectPolicy) CheckRedirect(req *http.Request, via []*http.Request) error {
 	origin := p.Origin
-	if origin == (Origin{}) {
+	if origin == (Origin{}) && len(via) > 0 { // no via: no origin, so the credential is removed
 		origin = OriginOf(via[0].URL)
 	}
 	if !origin.Matches(req.URL) {
