@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 
@@ -144,9 +143,7 @@ func (f *AuthCodeFlow) Exchange(ctx context.Context, p *Pending, callback url.Va
 	if err := checkTokenURL(f.cfg.Endpoint.TokenURL); err != nil {
 		return nil, err
 	}
-	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, tokenHTTPClient(hc))
-	tok, err := f.cfg.Exchange(ctx, code, oauth2.VerifierOption(p.Verifier))
+	tok, err := f.cfg.Exchange(withTokenClient(ctx), code, oauth2.VerifierOption(p.Verifier))
 	return tok, wrapTokenError("authorization_code", err)
 }
 

@@ -32,6 +32,13 @@
 // for one origin only, also across redirects, and retries once after a 401 with a
 // renewed token.
 //
+// Where secrets may go: [RedirectPolicy] is the module's one rule for redirects
+// (a credential only to its origin; a token request never follows a redirect to
+// another origin, see [TokenHTTPClient]), and [WritePrivateFile] and
+// [ReadPrivateFile] its one way to keep a secret, or what says where one goes,
+// in a file (atomic, 0600, never through a symlink; anything but a private
+// regular file of the current user refused without blocking).
+//
 // Secrets held by the types of this package (client secrets, passwords, refresh
 // tokens, PKCE verifiers) are redacted from their fmt and slog output.
 package auth

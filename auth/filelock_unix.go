@@ -10,7 +10,8 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive flock(2) on path (created 0600 if missing) and
+// lockFile takes an exclusive flock(2) on path (created 0600 if missing; a
+// symbolic link, a FIFO or a file others may use is refused) and
 // returns the function that releases it. The kernel releases the lock when the
 // process dies, so a crashed holder never blocks the others. flock locks belong
 // to an open file description, so two opens in one process exclude each other
@@ -19,7 +20,7 @@ import (
 //
 // Waiting polls LOCK_NB with a short backoff, so it ends promptly with ctx.
 func lockFile(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openPrivate(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("auth: opening lock file: %w", err)
 	}

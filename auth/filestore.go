@@ -5,22 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"syscall"
 
 	"golang.org/x/oauth2"
 )
-
-// ErrInsecureFile is returned (wrapped) by [FileStore.Load] when the token file
-// can be read or written by other users than its owner. The token in it must be
-// considered exposed; fix the mode (chmod 600) or delete the file and log in again.
-var ErrInsecureFile = errors.New("token file is accessible to other users")
 
 // maxTokenFileSize bounds what Load reads: a token file is a few kilobytes.
 const maxTokenFileSize = 1 << 20
@@ -30,12 +22,14 @@ const maxTokenFileSize = 1 << 20
 // so that several processes on one host can share the file: only one of them
 // renews at a time, the others adopt what it saved.
 //
-// The file is replaced atomically (written to a temporary file in the same
-// directory, synced, renamed over the old one, directory synced), so a crash
-// never leaves half a token. It is created 0600, and its directory 0700 when
-// missing. The lock is a sibling file, path + ".lock": an flock(2) on Unix,
-// which the kernel releases when its holder dies; elsewhere an O_EXCL lock file,
-// taken over when its holder has not refreshed it for two minutes.
+// The file is replaced atomically ([WritePrivateFile]: a temporary file in
+// the same directory, synced, renamed over the old one, directory synced), so
+// a crash never leaves half a token. It is created 0600, and its directory
+// 0700 when missing; the directory must be private to the current user (one
+// that others may write is made 0700 when it is ours, refused when it is not).
+// The lock is a sibling file, path + ".lock": an flock(2) on Unix, which the
+// kernel releases when its holder dies; elsewhere an O_EXCL lock file, taken
+// over when its holder has not refreshed it for two minutes.
 //
 // The file holds the [oauth2.Token] JSON (access_token, token_type,
 // refresh_token, expiry, expires_in), plus scope and id_token when the server
@@ -65,30 +59,20 @@ type tokenFile struct {
 }
 
 // Load returns the stored token, or nil and no error when the file does not
-// exist. It refuses (with [ErrInsecureFile]) a file that other users may read.
+// exist. It refuses, with [ErrInsecureFile] and without blocking, what is not
+// a private regular file of the current user, as [ReadPrivateFile] says: a
+// symbolic link, a FIFO, a file that others may read or write, a file in a
+// directory that others may write (made 0700 when it is ours).
 func (s *FileStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.path)
+	data, err := ReadPrivateFile(s.path, maxTokenFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: reading token file: %w", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("auth: reading token file: %w", err)
-	} else if perm := fi.Mode().Perm(); permsMeaningful && perm&0o077 != 0 {
-		return nil, fmt.Errorf("auth: %s has mode %04o: %w", s.path, perm, ErrInsecureFile)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("auth: reading token file: %w", err)
-	}
-	if len(data) > maxTokenFileSize {
-		return nil, fmt.Errorf("auth: token file %s is larger than %d bytes", s.path, maxTokenFileSize)
+		return nil, err // it names the file
 	}
 	tf := tokenFile{Token: new(oauth2.Token)}
 	if err := json.Unmarshal(data, &tf); err != nil {
@@ -113,9 +97,9 @@ func (tf *tokenFile) extra() map[string]any {
 	return m
 }
 
-// Save replaces the stored token with t, atomically, in a 0600 file; it creates
-// the directory (0700) when it is missing. A file with a looser mode is replaced
-// by a 0600 one.
+// Save replaces the stored token with t, atomically, in a 0600 file
+// ([WritePrivateFile]); it creates the directory (0700) when it is missing. A
+// file with a looser mode, or a symbolic link, is replaced by a 0600 file.
 func (s *FileStore) Save(ctx context.Context, t *oauth2.Token) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -130,61 +114,8 @@ func (s *FileStore) Save(ctx context.Context, t *oauth2.Token) error {
 	if err != nil {
 		return fmt.Errorf("auth: encoding token: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("auth: creating token directory: %w", err)
-	}
-	if err := writeFileAtomic(s.path, data); err != nil {
+	if err := WritePrivateFile(s.path, data); err != nil {
 		return fmt.Errorf("auth: saving token: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a reader, or a restart after
-// a crash, sees either the old content or the new, never a mix.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // created 0600
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil { // whatever the umask or platform default
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable: without it, a power loss could bring
-// back the previous token, whose refresh token may already be spent.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // a directory cannot be opened for syncing; NTFS journals the rename
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // EINVAL: not supported here
-		return err
 	}
 	return nil
 }
@@ -215,9 +146,9 @@ func (s *FileStore) Lock(ctx context.Context) (unlock func(), err error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("auth: waiting for the token file lock: %w", ctx.Err())
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	if err := lockDir(filepath.Dir(s.path)); err != nil {
 		<-s.sem
-		return nil, fmt.Errorf("auth: creating token directory: %w", err)
+		return nil, err
 	}
 	release, err := lockFile(ctx, s.path+".lock")
 	if err != nil {
@@ -231,6 +162,14 @@ func (s *FileStore) Lock(ctx context.Context) (unlock func(), err error) {
 			<-s.sem
 		})
 	}, nil
+}
+
+// lockDir creates dir (0700) when missing and makes sure it is private.
+func lockDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("auth: creating token directory: %w", err)
+	}
+	return privateDir(dir)
 }
 
 func (s *FileStore) check(ctx context.Context) error {
@@ -253,9 +192,6 @@ func (s *FileStore) GoString() string { return s.String() }
 func (s *FileStore) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("store", "file"), slog.String("path", s.path))
 }
-
-// permsMeaningful reports whether Unix permission bits protect files here.
-const permsMeaningful = runtime.GOOS != "windows" && runtime.GOOS != "plan9"
 
 var (
 	_ Store  = (*FileStore)(nil)

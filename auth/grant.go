@@ -17,7 +17,9 @@ import (
 //
 // A Grant makes one attempt and reports its failure; it never loops. Wrap it in a
 // [Source] to get caching, renewal ahead of expiry and persistence. The context
-// carries the HTTP client to use (see [oauth2.HTTPClient]).
+// carries the HTTP client to use (see [oauth2.HTTPClient]); the grants of this
+// module send through a [TokenHTTPClient] copy of it, so that their secrets
+// never follow a redirect to another origin, used directly or through a Source.
 type Grant interface {
 	Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error)
 }
@@ -54,7 +56,7 @@ func (g ClientCredentials) Token(ctx context.Context, _ *oauth2.Token) (*oauth2.
 		ClientID: g.ClientID, ClientSecret: g.ClientSecret, TokenURL: g.TokenURL,
 		Scopes: g.Scopes, AuthStyle: authStyle(g.AuthStyle),
 	}
-	tok, err := cfg.Token(ctx)
+	tok, err := cfg.Token(withTokenClient(ctx))
 	return tok, wrapTokenError("client_credentials", err)
 }
 
@@ -135,7 +137,7 @@ func (g Password) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token,
 			return tok, wrapTokenError("refresh_token", err)
 		}
 	}
-	tok, err := cfg.PasswordCredentialsToken(ctx, g.Username, g.Password)
+	tok, err := cfg.PasswordCredentialsToken(withTokenClient(ctx), g.Username, g.Password)
 	return tok, wrapTokenError("password", err)
 }
 
@@ -218,7 +220,7 @@ func (g RefreshToken) LogValue() slog.Value {
 // token keeps refreshToken when the server sent no new one (RFC 6749 §6).
 func refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	expired := &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}
-	return cfg.TokenSource(ctx, expired).Token()
+	return cfg.TokenSource(withTokenClient(ctx), expired).Token()
 }
 
 // authStyle maps the zero value to "in params": never x/oauth2's auto-detection,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,32 +68,3 @@ func (o Origin) Matches(u *url.URL) bool { return OriginOf(u) == o }
 
 // String returns the origin as scheme://host:port.
 func (o Origin) String() string { return o.scheme + "://" + o.host }
-
-// noCrossOriginRedirects wraps a redirect policy so that a request that carries a
-// credential in its body (a token request) never follows a redirect to another
-// origin: Go's http.Client re-sends a POST body on 307/308.
-func noCrossOriginRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if !OriginOf(via[0].URL).Matches(req.URL) {
-			return fmt.Errorf("auth: refusing redirect from %s to another origin %s", OriginOf(via[0].URL), OriginOf(req.URL))
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("auth: stopped after 10 redirects")
-		}
-		return nil
-	}
-}
-
-// tokenHTTPClient returns a copy of c (or of http.DefaultClient) that never
-// follows a token request to another origin.
-func tokenHTTPClient(c *http.Client) *http.Client {
-	if c == nil {
-		c = http.DefaultClient
-	}
-	cp := *c
-	cp.CheckRedirect = noCrossOriginRedirects(c.CheckRedirect)
-	return &cp
-}

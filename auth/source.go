@@ -84,7 +84,7 @@ func WithStore(st Store) Option {
 // copy that refuses redirects to another origin, since a token request carries
 // secrets in its body.
 func WithHTTPClient(c *http.Client) Option {
-	return func(s *Source) { s.httpClient = tokenHTTPClient(c) }
+	return func(s *Source) { s.httpClient = TokenHTTPClient(c) }
 }
 
 // WithLogger makes the Source log renewals (at debug level) and failures that it
@@ -133,7 +133,7 @@ func WithRenewTimeout(d time.Duration) Option { return func(s *Source) { s.renew
 // NewSource returns a Source that obtains tokens from g.
 func NewSource(g Grant, opts ...Option) *Source {
 	s := &Source{
-		grant: g, httpClient: tokenHTTPClient(nil), now: time.Now,
+		grant: g, httpClient: TokenHTTPClient(nil), now: time.Now,
 		defaultLifetime: time.Hour, renewTimeout: time.Minute,
 		logger: slog.New(slog.DiscardHandler),
 	}

@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/mindpeeker/mindpeeker-go/conformance/internal/oauthtest"
-	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/fleettest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
 // A fleet of replicas sharing one token through auth/redisstore against fosite,
 // which would revoke the whole token family on a refresh token spent twice
-// (internal/fleettest runs the fleet and says what it checks; the same fleet
+// (internal/testing/fleettest runs the fleet and says what it checks; the same fleet
 // against mindpeekertest is in auth/redisstore). It needs redis-server: it skips
 // without it, or fails with MINDPEEKER_REQUIRE_REDIS set.
 func TestFleetSharesOneTokenFosite(t *testing.T) {

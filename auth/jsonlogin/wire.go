@@ -40,30 +40,13 @@ func endpoint(base, path string) (string, error) {
 
 // httpClient returns own, else the client in ctx under [oauth2.HTTPClient] (as
 // x/oauth2 does), else http.DefaultClient; as a copy that follows no redirect to
-// another origin, since the request body carries a secret.
+// another origin ([auth.TokenHTTPClient]), since the request body carries a secret.
 func httpClient(ctx context.Context, own *http.Client) *http.Client {
 	c := own
 	if c == nil {
 		c, _ = ctx.Value(oauth2.HTTPClient).(*http.Client)
 	}
-	if c == nil {
-		c = http.DefaultClient
-	}
-	cp := *c
-	next := c.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !auth.OriginOf(via[0].URL).Matches(req.URL) {
-			return fmt.Errorf("jsonlogin: refusing redirect to another origin %s", auth.OriginOf(req.URL))
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("jsonlogin: stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cp
+	return auth.TokenHTTPClient(c)
 }
 
 // post sends body as JSON to u and decodes a 2xx answer into out. Any failure

@@ -41,8 +41,9 @@ type Config struct {
 	BaseURL    string      // of the secret management API; default DefaultBaseURL
 	Scopes     []string    // requested at login; none by default
 	// HTTPClient is the client to build on (its Transport, Timeout and Jar are
-	// used); default http.DefaultClient. Redirects are never followed: the
-	// requests carry a bearer token or a secret.
+	// used); default http.DefaultClient. A redirect to another origin is never
+	// followed ([auth.TokenHTTPClient]): the requests carry a bearer token or a
+	// secret.
 	HTTPClient *http.Client
 	// RotationDescription describes the secrets Rotate creates; default
 	// "mindpeeker-go rotation " and the time in UTC.
@@ -88,13 +89,8 @@ func New(cfg Config) (*Client, error) {
 	if _, err := secureURL(cfg.TokenURL); err != nil {
 		return nil, err
 	}
-	hc := http.DefaultClient
-	if cfg.HTTPClient != nil {
-		hc = cfg.HTTPClient
-	}
-	cp := *hc
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c := &Client{cfg: cfg, endpoint: base.JoinPath(secretsPath).String(), hc: &cp, log: cfg.Logger}
+	hc := auth.TokenHTTPClient(cfg.HTTPClient)
+	c := &Client{cfg: cfg, endpoint: base.JoinPath(secretsPath).String(), hc: hc, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
 // SecretStore keeps the client's current secret and its id. [Client.Rotate]
@@ -52,8 +51,9 @@ func (m *MemorySecretStore) Save(_ context.Context, s StoredSecret) error {
 // FileSecretStore is a [SecretStore] in a JSON file {"id","secret"}, readable
 // by its owner only: the file is created 0600, and its directory, when Save
 // creates it, 0700. Save writes a temporary file, syncs it and renames it over
-// the old one, so the file always holds either the old or the new secret,
-// never a torn mix. It takes no lock: give each process its own file.
+// the old one ([auth.WritePrivateFile]), so the file always holds either the
+// old or the new secret, never a torn mix. It takes no lock: give each process
+// its own file.
 type FileSecretStore struct {
 	path string
 }
@@ -66,17 +66,15 @@ type fileSecret struct {
 	Secret string `json:"secret"`
 }
 
-// Load reads the file; a missing file is an empty store.
+// Load reads the file; a missing file is an empty store. Like a token file
+// ([auth.ReadPrivateFile]), a file that is not a private regular file of the
+// current user (a symbolic link, a FIFO, readable by others) is refused with
+// an error wrapping [auth.ErrInsecureFile].
 func (f *FileSecretStore) Load(context.Context) (StoredSecret, error) {
-	file, err := os.Open(f.path)
+	raw, err := auth.ReadPrivateFile(f.path, 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return StoredSecret{}, nil
 	}
-	if err != nil {
-		return StoredSecret{}, fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	defer file.Close()
-	raw, err := io.ReadAll(io.LimitReader(file, 64<<10))
 	if err != nil {
 		return StoredSecret{}, fmt.Errorf("mapsindoors: secret store: %w", err)
 	}
@@ -88,41 +86,14 @@ func (f *FileSecretStore) Load(context.Context) (StoredSecret, error) {
 	return StoredSecret(fsec), nil
 }
 
-// Save writes s to the file atomically.
-func (f *FileSecretStore) Save(_ context.Context, s StoredSecret) (err error) {
-	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".secret-*.tmp") // created 0600
-	if err != nil {
-		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+// Save writes s to the file atomically ([auth.WritePrivateFile]).
+func (f *FileSecretStore) Save(_ context.Context, s StoredSecret) error {
 	raw, err := json.Marshal(fileSecret(s))
 	if err != nil {
 		return fmt.Errorf("mapsindoors: secret store: %w", err)
 	}
-	if _, err = tmp.Write(append(raw, '\n')); err != nil {
+	if err := auth.WritePrivateFile(f.path, append(raw, '\n')); err != nil {
 		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("mapsindoors: secret store: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil { // make the rename durable
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

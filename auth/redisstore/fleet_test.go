@@ -8,12 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
-	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/fleettest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 )
 
-// The fleet tests run replicas (internal/fleettest) in child processes. The
+// The fleet tests run replicas (internal/testing/fleettest) in child processes. The
 // same fleet against ory/fosite is in the conformance module
 // (conformance/redisfleet_test.go).
 

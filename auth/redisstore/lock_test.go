@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth/redisstore"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
 // pollMax is the longest a waiter sleeps between two attempts (lock.go).

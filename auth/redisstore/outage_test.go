@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
-	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/fleettest"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/fleettest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
 // Child processes: the tests re-execute their own binary (redistest.StartChild),

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mindpeeker/mindpeeker-go/auth/redisstore"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
-// redisServer is a redis-server started for one test (internal/redistest),
+// redisServer is a redis-server started for one test (internal/testing/redistest),
 // with a go-redis client constructor.
 type redisServer struct{ *redistest.Server }
 

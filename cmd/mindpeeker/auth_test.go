@@ -167,7 +167,7 @@ func TestAuthLoginTokenLogout(t *testing.T) {
 		require.NoError(t, os.Chmod(tokenFile, 0o644))
 		r = h.run(t, args("sessions list"), publicClient...)
 		assert.Equal(t, 3, r.code, r)
-		assert.Contains(t, r.stderr, "accessible to other users")
+		assert.Contains(t, r.stderr, "has mode 0644")
 		require.NoError(t, os.Chmod(tokenFile, 0o600))
 	}
 

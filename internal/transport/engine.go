@@ -113,25 +113,18 @@ func (e *Engine) Do(ctx context.Context, method, path string, in, out any) error
 	return c.fail(err)
 }
 
-// checkRedirect removes the credential from a redirect to another origin (Go's
-// http.Client forwards custom headers such as X-API-Key to any host, and
-// Authorization to another port of the same host), then applies next.
+// checkRedirect is the module's redirect policy ([auth.RedirectPolicy]) for
+// API requests: the credential (Authorization, X-Api-Key, the authorizer's own
+// header) is removed from a redirect to another origin than the base URL's,
+// then next, the caller's own policy, applies. The authorizer's header name is
+// read at each hop: a computed credential names it on its first request.
 func (e *Engine) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if e.auth != nil && !e.origin.Matches(req.URL) {
-			req.Header.Del("Authorization")
-			req.Header.Del("X-Api-Key")
-			if name := e.auth.HeaderName(); name != "" {
-				req.Header.Del(name)
-			}
+		p := auth.RedirectPolicy{Origin: e.origin, Next: next}
+		if e.auth != nil {
+			p.Headers = []string{e.auth.HeaderName()}
 		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errTooManyRedirects
-		}
-		return nil
+		return p.CheckRedirect(req, via)
 	}
 }
 
@@ -147,4 +140,5 @@ func closeAndReturn(resp *http.Response, err error, _ int) (*http.Response, erro
 	return nil, err
 }
 
-var errTooManyRedirects = errors.New("stopped after 10 redirects")
+// errTooManyRedirects is the redirect policy's limit, which no retry helps.
+var errTooManyRedirects = auth.ErrTooManyRedirects

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -27,32 +26,33 @@ type loginInfo struct {
 }
 
 // readLoginInfo reads dir's loginInfoFile; a missing file is the zero value.
+// It names the servers the stored tokens go to, so it is read as the token
+// file is (auth.ReadPrivateFile): a symlink, a FIFO, a file others may read or
+// write is refused, with an error wrapping auth.ErrInsecureFile.
 func readLoginInfo(dir string) (loginInfo, error) {
 	var info loginInfo
-	f, err := os.Open(filepath.Join(dir, loginInfoFile))
+	path := filepath.Join(dir, loginInfoFile)
+	b, err := auth.ReadPrivateFile(path, 64<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return info, nil
 	}
 	if err != nil {
 		return info, fmt.Errorf("reading the stored login: %w", err)
 	}
-	defer f.Close()
-	if err := json.NewDecoder(io.LimitReader(f, 64<<10)).Decode(&info); err != nil {
-		return info, fmt.Errorf("reading the stored login %s: %w", f.Name(), err)
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("reading the stored login %s: %w", path, err)
 	}
 	return info, nil
 }
 
-// writeLoginInfo writes dir's loginInfoFile (0600; dir is created 0700).
+// writeLoginInfo writes dir's loginInfoFile atomically, 0600, never through a
+// symlink (auth.WritePrivateFile; dir is created 0700).
 func writeLoginInfo(dir string, info loginInfo) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, loginInfoFile), append(b, '\n'), 0o600)
+	return auth.WritePrivateFile(filepath.Join(dir, loginInfoFile), append(b, '\n'))
 }
 
 // removeLoginInfo deletes dir's loginInfoFile; a missing one is no error.

@@ -3,7 +3,7 @@ package redistest_test
 import (
 	"fmt"
 
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
 // A helper process started by StartChild ends by printing its result on one

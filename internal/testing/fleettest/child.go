@@ -18,7 +18,7 @@ import (
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/redisstore"
-	"github.com/mindpeeker/mindpeeker-go/internal/redistest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/redistest"
 )
 
 // Mode is the redistest helper mode of a replica: a helper test that sees it

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mindpeeker/mindpeeker-go/internal/fleettest"
+	"github.com/mindpeeker/mindpeeker-go/internal/testing/fleettest"
 )
 
 // A fleet running 4 seconds with 2-second tokens renews every 1.5 seconds at

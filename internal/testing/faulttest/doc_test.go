@@ -12,7 +12,7 @@ import (
 // TestFaultsDocListsEveryRow keeps docs/faults.md in step with faultMatrix:
 // every row is named there once, and the page names no row that is gone.
 func TestFaultsDocListsEveryRow(t *testing.T) {
-	raw, err := os.ReadFile("../docs/faults.md")
+	raw, err := os.ReadFile("../../../docs/faults.md")
 	require.NoError(t, err)
 	documented := map[string]int{}
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9-]+/[a-z0-9-]+)`").FindAllStringSubmatch(string(raw), -1) {
