@@ -171,7 +171,9 @@ func TestNoCredentialToAnotherOrigin(t *testing.T) {
 			name string
 			set  func(*client.Config)
 		}{
-			{"bearer", func(cfg *client.Config) { cfg.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"}) }},
+			{"bearer", func(cfg *client.Config) {
+				cfg.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"})
+			}},
 			{"api key", func(cfg *client.Config) { cfg.APIKey = "mpk_secret" }},
 		} {
 			t.Run(w.name+"/"+cred.name, func(t *testing.T) {
