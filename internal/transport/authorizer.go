@@ -134,12 +134,12 @@ func (b *bearer) Renew(ctx context.Context, refused *oauth2.Token) error {
 		}
 		var err error
 		if tok, err = b.self.TokenContext(ctx); err != nil {
-			return fmt.Errorf("renewing the refused token: %w", err)
+			return err
 		}
 	} else {
 		hv, err := b.fetch(refused)
 		if err != nil {
-			return fmt.Errorf("renewing the refused token: %w", err)
+			return err
 		}
 		tok = hv.tok
 	}

@@ -51,7 +51,17 @@ func (c *call) record(resp *http.Response) {
 	c.resp = Response{Attempts: c.attempts}
 	if resp != nil {
 		c.resp.StatusCode, c.resp.Header = resp.StatusCode, resp.Header
-		c.resp.RequestID = resp.Header.Get("X-Request-Id")
+	}
+}
+
+// report fills in a WithResponse capture, if ctx has one, when the call ends.
+// Its RequestID is read only here: calls without a capture pay nothing.
+func (c *call) report(ctx context.Context) {
+	if got, ok := ctx.Value(responseKey{}).(*Response); ok {
+		*got = c.resp
+		if got.Header != nil {
+			got.RequestID = got.Header.Get("X-Request-Id")
+		}
 	}
 }
 
@@ -191,6 +201,13 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 // When an attempt may have been applied without its answer arriving, the error
 // is an *UnconfirmedError carrying the Idempotency-Key to retry with.
 func (c *call) fail(err error) error {
+	switch {
+	case c.renewErr == nil:
+	case errors.Is(c.renewErr, ErrTokenNotRenewed):
+		err = fmt.Errorf("%w (not retried: %w)", err, c.renewErr)
+	default: // no token to retry with: as for a first attempt without one
+		err = fmt.Errorf("mindpeeker: obtaining credentials: %w", c.renewErr)
+	}
 	var de *DecodeError
 	var ae *apierror.Error
 	if !errors.As(err, &de) && !errors.As(err, &ae) {
@@ -198,9 +215,6 @@ func (c *call) fail(err error) error {
 	}
 	if c.deadlineFirst {
 		err = fmt.Errorf("%w (not retried: %w before the wait would end)", err, context.DeadlineExceeded)
-	}
-	if c.renewErr != nil {
-		err = fmt.Errorf("%w (not retried: %w)", err, c.renewErr)
 	}
 	if c.lastAmbiguous && c.idempotencyKey != "" {
 		return &UnconfirmedError{Method: c.method, Path: c.path, IdempotencyKey: c.idempotencyKey, Err: err}

@@ -119,9 +119,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	target, onOrigin := e.resolve(path)
 	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
-	if got, ok := ctx.Value(responseKey{}).(*Response); ok {
-		defer func() { *got = c.resp }()
-	}
+	defer c.report(ctx)
 	var rawBody any
 	if raw != nil {
 		rawBody = raw

@@ -20,15 +20,13 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := rt.e
 	c := &call{engine: e, method: req.Method, path: req.URL.Redacted(), onOrigin: e.origin.Matches(req.URL)}
 	ctx := context.WithValue(req.Context(), callKey{}, c)
-	if got, ok := ctx.Value(responseKey{}).(*Response); ok {
-		defer func() { *got = c.resp }()
-	}
-	var body retryablehttp.ReaderFunc
+	defer c.report(ctx)
+	var body any // nil, or a retryablehttp.ReaderFunc
 	out := req.Clone(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
 		if req.GetBody != nil {
 			req.Body.Close() // each attempt sends a copy from GetBody
-			body = func() (io.Reader, error) { return req.GetBody() }
+			body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return req.GetBody() })
 		} else {
 			c.oneShot = true // out.Body is req.Body, sent once
 		}
