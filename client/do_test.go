@@ -384,3 +384,45 @@ func TestWithResponseOnTypedCall(t *testing.T) {
 	assert.NotEmpty(t, resp.RequestID)
 	assert.Equal(t, 1, resp.Attempts)
 }
+
+func TestHTTPClientPostBodies(t *testing.T) {
+	ctx := context.Background()
+	post := func(t *testing.T, c *client.Client, body io.Reader) (*http.Response, client.Response) {
+		var meta client.Response
+		req, err := http.NewRequestWithContext(client.WithResponse(ctx, &meta), "POST", baseOf(c)+"/sessions", body)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.HTTPClient().Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp, meta
+	}
+	t.Run("rewindable body retried with one key", func(t *testing.T) {
+		srv := newFake(t)
+		c := newDoClient(t, srv.APIURL(), withClientCredentials(srv))
+		srv.Inject(mindpeekertest.Fault{Kind: mindpeekertest.FaultStatus, Status: 502, Target: "POST /v1/sessions"})
+		resp, meta := post(t, c, strings.NewReader(`{"title":"streamed"}`))
+		require.NoError(t, client.CheckResponse(resp))
+		assert.Equal(t, 201, resp.StatusCode)
+		assert.Equal(t, 2, meta.Attempts)
+		var keys []string
+		for _, r := range srv.Requests() {
+			if r.Path == "/v1/sessions" {
+				keys = append(keys, r.Header.Get("Idempotency-Key"))
+			}
+		}
+		require.Len(t, keys, 2)
+		assert.NotEmpty(t, keys[0])
+		assert.Equal(t, keys[0], keys[1])
+	})
+	t.Run("one-shot body sent once", func(t *testing.T) {
+		srv := newFake(t)
+		c := newDoClient(t, srv.APIURL(), withClientCredentials(srv))
+		srv.Inject(mindpeekertest.Fault{Kind: mindpeekertest.FaultStatus, Status: 502, Target: "POST /v1/sessions"})
+		resp, meta := post(t, c, io.MultiReader(strings.NewReader(`{"title":"once"}`))) // no GetBody
+		var apiErr *client.APIError
+		require.ErrorAs(t, client.CheckResponse(resp), &apiErr)
+		assert.Equal(t, 502, apiErr.StatusCode)
+		assert.Equal(t, 1, meta.Attempts)
+	})
+}
