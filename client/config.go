@@ -46,11 +46,6 @@ type Config struct {
 	UserAgent    string             // appended to the SDK's own
 	Logger       *slog.Logger       // nil = silent; debug level logs each attempt
 
-	// Credential is a per-request header credential for APIs that sign each
-	// request (auth/mindtouch.ServerToken, for one). An *auth.Source here is
-	// used as a bearer token source.
-	Credential auth.HeaderCredential
-
 	// DisableIdempotencyKeys stops the client sending an Idempotency-Key of its
 	// own with each POST, for APIs that do not honour them (most but
 	// MindPeeker's). A POST is then retried only when it provably never reached
@@ -58,6 +53,11 @@ type Config struct {
 	// or a 5xx, so nothing is done twice. A key given with WithIdempotencyKey is
 	// still sent.
 	DisableIdempotencyKeys bool
+
+	// Credential is a per-request header credential for APIs that sign each
+	// request (auth/mindtouch.ServerToken, for one). An *auth.Source here is
+	// used as a bearer token source.
+	Credential auth.HeaderCredential
 }
 
 // The environment variables NewFromEnv reads.
