@@ -39,7 +39,7 @@ type Config struct {
 	ClientSecret string             `json:"-"`
 	Scopes       []string           // scopes to request with ClientID/ClientSecret
 	APIKey       string             `json:"-"` // X-API-Key instead of OAuth
-	TokenSource  oauth2.TokenSource // any other grant: an *auth.Source, or any oauth2.TokenSource (see below)
+	TokenSource  oauth2.TokenSource // any other grant: an *auth.Source, or any oauth2.TokenSource (see Config)
 	HTTPClient   *http.Client       // transport to build on; default a tuned one
 	MaxRetries   int                // 0 = default (3); negative = no retries (a 401 is still renewed once)
 	MaxRetryWait time.Duration      // cap on any single wait (Retry-After or backoff); default 30s
@@ -47,11 +47,10 @@ type Config struct {
 	Logger       *slog.Logger       // nil = silent; debug level logs each attempt
 
 	// DisableIdempotencyKeys stops the client sending an Idempotency-Key of its
-	// own with each POST, for APIs that do not honour them (most but
-	// MindPeeker's). A POST is then retried only when it provably never reached
-	// the server (the connection could not be made), never after a lost answer
-	// or a 5xx, so nothing is done twice. A key given with WithIdempotencyKey is
-	// still sent.
+	// own with each POST, for APIs that do not honour them. A POST is then
+	// retried only when it provably never reached the server (the connection
+	// could not be made), never after a lost answer or a 5xx, so nothing is
+	// done twice. A key given with WithIdempotencyKey is still sent.
 	DisableIdempotencyKeys bool
 
 	// Credential is a per-request header credential for APIs that sign each
