@@ -426,3 +426,23 @@ func TestHTTPClientPostBodies(t *testing.T) {
 		assert.Equal(t, 1, meta.Attempts)
 	})
 }
+
+// TestDoRelativePathStaysOnOrigin: a path without a leading slash is joined
+// under the base URL, so "@host" or ":port" cannot move the request elsewhere.
+func TestDoRelativePathStaysOnOrigin(t *testing.T) {
+	var paths []string
+	var mu sync.Mutex
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		io.WriteString(w, `{}`)
+	}))
+	defer api.Close()
+	c := newDoClient(t, api.URL, func(cfg *client.Config) { cfg.APIKey = "mpk_secret" })
+	for _, p := range []string{"@127.0.0.2/x", ":1/x", "user/profile"} {
+		_, err := c.Do(context.Background(), "GET", p, nil, nil)
+		require.NoError(t, err, p)
+	}
+	assert.Equal(t, []string{"/@127.0.0.2/x", "/:1/x", "/user/profile"}, paths)
+}

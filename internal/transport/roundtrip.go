@@ -2,8 +2,10 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -48,6 +50,12 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := e.rt.Do(rreq)
 	if err != nil {
+		// The caller's http.Client names the request (a *url.Error) around
+		// what is returned here: unwrap the inner client's own.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, c.fail(err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
