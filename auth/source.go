@@ -396,3 +396,15 @@ func (s *Source) entryFor(tok *oauth2.Token) *entry {
 }
 
 var _ oauth2.TokenSource = (*Source)(nil)
+
+// Invalidator is implemented by token sources that can be told that the
+// server refused a token (a 401); [*Source] implements it. A client.Client
+// renews and retries once on a 401 with any TokenSource that implements it,
+// and with a plain oauth2.TokenSource that returns a new token when asked
+// again. Invalidate must not block on the network: start the renewal, and
+// hand out the new token from the next Token call.
+type Invalidator interface {
+	Invalidate(rejected *oauth2.Token)
+}
+
+var _ Invalidator = (*Source)(nil)

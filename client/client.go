@@ -44,6 +44,7 @@ type Client struct {
 	APIKeys  *apikeys.Service
 
 	tokens oauth2.TokenSource
+	engine *transport.Engine
 }
 
 // New returns a Client for cfg. Exactly one credential must be set: ClientID and
@@ -60,12 +61,12 @@ func New(cfg Config) (*Client, error) {
 	e, err := transport.New(transport.Options{
 		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
-		UserAgent: cfg.userAgent(), Logger: cfg.Logger,
+		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Sessions: sessions.NewService(e), APIKeys: apikeys.NewService(e), tokens: tokens}, nil
+	return &Client{Sessions: sessions.NewService(e), APIKeys: apikeys.NewService(e), tokens: tokens, engine: e}, nil
 }
 
 // TokenSource returns the source of the client's bearer tokens (an *auth.Source

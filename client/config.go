@@ -18,6 +18,21 @@ import (
 // ClientSecret (client credentials grant), APIKey, TokenSource (any other grant,
 // e.g. an *auth.Source over auth.Password), or Credential. Its fmt, slog and
 // JSON output never show a secret.
+//
+// Config works for any API, not only MindPeeker's: set BaseURL, and the
+// credential that API takes. Its errors become [*APIError] whatever their
+// shape (OAuth's, JSON, XML, HTML or plain text).
+//
+// A TokenSource is asked for a token only when the client has none, or it is
+// within 10 seconds of its expiry, and again after a 401: a source that then
+// returns a new token gets the request retried once, and an
+// [auth.Invalidator] is first told the refused token. An *auth.Source, which
+// renews ahead of expiry, is asked for every request instead. x/oauth2's own
+// sources (ReuseTokenSource: clientcredentials.Config.TokenSource,
+// oauth2.Config.TokenSource) keep a refused token until it expires, so the
+// call ends with [ErrTokenNotRenewed]; pass
+// auth.NewSource(auth.ClientCredentialsGrant(cfg)) or
+// auth.NewSource(auth.RefreshTokenGrant(cfg, refreshToken)) instead.
 type Config struct {
 	BaseURL      string             // default https://api.mindpeeker.com/v1
 	TokenURL     string             // default https://auth.mindpeeker.com/oauth2/token
@@ -25,12 +40,19 @@ type Config struct {
 	ClientSecret string             `json:"-"`
 	Scopes       []string           // scopes to request with ClientID/ClientSecret
 	APIKey       string             `json:"-"` // X-API-Key instead of OAuth
-	TokenSource  oauth2.TokenSource // any other grant (auth.Source, oauth2.Config.TokenSource, ...)
+	TokenSource  oauth2.TokenSource // any other grant: an *auth.Source, or any oauth2.TokenSource (see Config)
 	HTTPClient   *http.Client       // transport to build on; default a tuned one
 	MaxRetries   int                // 0 = default (3); negative = no retries (a 401 is still renewed once)
 	MaxRetryWait time.Duration      // cap on any single wait (Retry-After or backoff); default 30s
 	UserAgent    string             // appended to the SDK's own
 	Logger       *slog.Logger       // nil = silent; debug level logs each attempt
+
+	// DisableIdempotencyKeys stops the client sending an Idempotency-Key of its
+	// own with each POST, for APIs that do not honour them. A POST is then
+	// retried only when it provably never reached the server (the connection
+	// could not be made), never after a lost answer or a 5xx, so nothing is
+	// done twice. A key given with WithIdempotencyKey is still sent.
+	DisableIdempotencyKeys bool
 
 	// Credential is a per-request header credential for APIs that sign each
 	// request (auth/mindtouch.ServerToken, for one). An *auth.Source here is

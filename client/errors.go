@@ -27,6 +27,11 @@ var (
 // get the server's stored answer (a rotated key, say) without acting twice.
 type UnconfirmedError = transport.UnconfirmedError
 
+// ErrTokenNotRenewed is returned (wrapped, with the 401 [*APIError]) when the
+// server refused a token and Config.TokenSource handed out the same one again,
+// so no retry could help. Its message says what to pass instead.
+var ErrTokenNotRenewed = transport.ErrTokenNotRenewed
+
 // DecodeError is returned when a 2xx answer's body is not the JSON expected.
 type DecodeError = transport.DecodeError
 

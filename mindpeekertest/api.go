@@ -42,6 +42,8 @@ func (s *Server) matchAPI(method, path string) (rt route, id string, allow []str
 	case len(parts) == 3 && parts[0] == "api-keys" && parts[1] != "" && parts[2] == "rotate":
 		id = parts[1]
 		routes["POST"] = route{handler: s.rotateAPIKey, keyMgmt: true}
+	case len(parts) == 2 && parts[0] == "user" && parts[1] == "profile":
+		routes["GET"] = route{handler: s.getProfile}
 	default:
 		return route{}, "", nil, false
 	}

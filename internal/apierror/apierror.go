@@ -4,7 +4,6 @@
 package apierror
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,17 +79,7 @@ func Parse(resp *http.Response, now time.Time) *Error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
 	e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
-	var envelope struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &envelope) == nil && envelope.Error.Code != "" {
-		e.Code, e.Message = Excerpt([]byte(envelope.Error.Code), 64), Excerpt([]byte(envelope.Error.Message), maxMessage)
-		return e
-	}
-	e.Message = Excerpt(body, 120)
+	e.Code, e.Message = describe(body)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}

@@ -38,7 +38,21 @@ func TestParse(t *testing.T) {
 		{"html", response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
 			apierror.Error{StatusCode: 502, Message: "502 Bad Gateway"}},
 		{"empty", response(500, ""), apierror.Error{StatusCode: 500, Message: "Internal Server Error"}},
-		{"json without envelope", response(400, `{"message":"bad"}`), apierror.Error{StatusCode: 400, Message: `{"message":"bad"}`}},
+		{"json message only", response(400, `{"message":"bad"}`), apierror.Error{StatusCode: 400, Message: "bad"}},
+		{"oauth (Mindbaz SSO)", response(400, `{"error":"invalid_grant","error_description":"The user name or password is incorrect."}`),
+			apierror.Error{StatusCode: 400, Code: "invalid_grant", Message: "The user name or password is incorrect."}},
+		{"oauth without description", response(401, `{"error":"invalid_token"}`),
+			apierror.Error{StatusCode: 401, Code: "invalid_token", Message: "Unauthorized"}},
+		{"json-login service", response(401, `{"error":"invalid_credentials","message":"bad user_key"}`),
+			apierror.Error{StatusCode: 401, Code: "invalid_credentials", Message: "bad user_key"}},
+		{"envelope without code", response(500, `{"error":{"message":"boom"}}`), apierror.Error{StatusCode: 500, Message: "boom"}},
+		{"problem+json", response(403, `{"type":"about:blank","title":"Forbidden","detail":"no scope"}`),
+			apierror.Error{StatusCode: 403, Message: "Forbidden: no scope"}},
+		{"mindtouch xml", response(403, `<?xml version="1.0"?><error><status>403</status><title>Forbidden</title><message>Access to the requested resource is forbidden</message><uri>https://x.mindtouch.us/@api/deki/pages</uri></error>`),
+			apierror.Error{StatusCode: 403, Message: "Access to the requested resource is forbidden"}},
+		{"plain text", response(503, "upstream connect error\r\n"), apierror.Error{StatusCode: 503, Message: "upstream connect error"}},
+		{"terminal escapes", response(400, `{"error":"x\u001b[31m","error_description":"red\u001b[0m text"}`),
+			apierror.Error{StatusCode: 400, Code: "x [31m", Message: "red [0m text"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

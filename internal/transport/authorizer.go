@@ -2,8 +2,12 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -13,23 +17,49 @@ import (
 // Authorizer puts a credential on a request to the API origin.
 type Authorizer interface {
 	// Authorize sets the credential on h. It returns the bearer token it used,
-	// or nil for credentials that are not bearer tokens.
+	// or nil for credentials that are not bearer tokens (those are never
+	// renewed after a 401).
 	Authorize(ctx context.Context, h http.Header) (*oauth2.Token, error)
-	// Invalidate is told that the server refused tok with a 401. It reports
-	// whether one retry with a renewed token can help.
-	Invalidate(tok *oauth2.Token) bool
+	// Renew is told that the server refused tok with a 401, and makes the next
+	// Authorize use a renewed token. It returns an error when no retry can
+	// help: the source hands out tok again, say ([ErrTokenNotRenewed]).
+	Renew(ctx context.Context, tok *oauth2.Token) error
 	// HeaderName is the header that carries the credential, removed from any
 	// redirect to another origin.
 	HeaderName() string
 }
 
+// ErrTokenNotRenewed is returned (wrapped, with the 401) when the server
+// refused a token and the token source handed out the same token again.
+var ErrTokenNotRenewed = errors.New("the token source returned the refused token again")
+
+// contextSource is a token source that is its own lock-free cache and renews
+// ahead of expiry: *auth.Source. It is asked for every request.
+type contextSource interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
 // Bearer returns an Authorizer sending ts's token as "Authorization: Bearer".
-// A 401 is retried once when ts can be told to renew (as *auth.Source can).
-func Bearer(ts oauth2.TokenSource) Authorizer { return &bearer{ts: ts} }
+//
+// An *auth.Source (any source with TokenContext) is asked for every request:
+// it is the cache. Any other source is cached here, and asked again only when
+// its token is within 10 seconds of its expiry (as x/oauth2 does). After a
+// 401, an [auth.Invalidator] is told the refused token, and the source is
+// asked again: a new token is retried once; the same token again ends the call
+// with [ErrTokenNotRenewed].
+func Bearer(ts oauth2.TokenSource) Authorizer {
+	b := &bearer{ts: ts}
+	b.self, _ = ts.(contextSource)
+	b.inv, _ = ts.(auth.Invalidator)
+	return b
+}
 
 type bearer struct {
 	ts   oauth2.TokenSource
-	last atomic.Pointer[bearerHeader] // header value of the last token, built once per token
+	self contextSource                // non-nil: ts caches itself
+	inv  auth.Invalidator             // non-nil: ts can be told of a refused token
+	last atomic.Pointer[bearerHeader] // the last token and its header value, built once per token
+	mu   sync.Mutex                   // one fetch at a time from a source cached here
 }
 
 type bearerHeader struct {
@@ -37,34 +67,89 @@ type bearerHeader struct {
 	value []string
 }
 
+// expiryDelta is how long before its expiry a cached token is no longer sent:
+// x/oauth2's own margin, so a ReuseTokenSource asked then does renew.
+const expiryDelta = 10 * time.Second
+
+func fresh(tok *oauth2.Token) bool {
+	return tok.Expiry.IsZero() || time.Until(tok.Expiry) > expiryDelta
+}
+
 func (b *bearer) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, error) {
-	var tok *oauth2.Token
-	var err error
-	if src, ok := b.ts.(interface {
-		TokenContext(context.Context) (*oauth2.Token, error)
-	}); ok {
-		tok, err = src.TokenContext(ctx)
-	} else {
-		tok, err = b.ts.Token()
+	var hv *bearerHeader
+	if b.self != nil {
+		tok, err := b.self.TokenContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		hv = b.header(tok)
+	} else if hv = b.last.Load(); hv == nil || !fresh(hv.tok) {
+		var err error
+		if hv, err = b.fetch(nil); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
+	h["Authorization"] = hv.value // read-only from here on: never appended to
+	return hv.tok, nil
+}
+
+// header returns the header value for tok, built once per token.
+func (b *bearer) header(tok *oauth2.Token) *bearerHeader {
 	hv := b.last.Load()
 	if hv == nil || hv.tok != tok {
 		hv = &bearerHeader{tok: tok, value: []string{"Bearer " + tok.AccessToken}}
 		b.last.Store(hv)
 	}
-	h["Authorization"] = hv.value // read-only from here on: never appended to
-	return tok, nil
+	return hv
 }
 
-func (b *bearer) Invalidate(tok *oauth2.Token) bool {
-	inv, ok := b.ts.(interface{ Invalidate(*oauth2.Token) })
-	if ok {
-		inv.Invalidate(tok)
+// fetch asks a source cached here for a token, unless another caller already
+// replaced the cached one: an expired one (refused == nil) or refused.
+func (b *bearer) fetch(refused *oauth2.Token) (*bearerHeader, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if hv := b.last.Load(); hv != nil {
+		if refused == nil && fresh(hv.tok) || refused != nil && hv.tok.AccessToken != refused.AccessToken {
+			return hv, nil
+		}
 	}
-	return ok
+	if refused != nil && b.inv != nil {
+		b.inv.Invalidate(refused)
+	}
+	tok, err := b.ts.Token()
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, errors.New("the token source returned no access token")
+	}
+	return b.header(tok), nil
+}
+
+func (b *bearer) Renew(ctx context.Context, refused *oauth2.Token) error {
+	var tok *oauth2.Token
+	if b.self != nil {
+		if b.inv != nil {
+			b.inv.Invalidate(refused)
+		}
+		var err error
+		if tok, err = b.self.TokenContext(ctx); err != nil {
+			return err
+		}
+	} else {
+		hv, err := b.fetch(refused)
+		if err != nil {
+			return err
+		}
+		tok = hv.tok
+	}
+	if tok.AccessToken == refused.AccessToken {
+		return fmt.Errorf("%w: a %T keeps its token until it expires (oauth2.ReuseTokenSource does, and so does "+
+			"the TokenSource of clientcredentials.Config and oauth2.Config); pass an *auth.Source instead, "+
+			"e.g. auth.NewSource(auth.ClientCredentialsGrant(cfg)), or a source implementing auth.Invalidator",
+			ErrTokenNotRenewed, b.ts)
+	}
+	return nil
 }
 
 func (b *bearer) HeaderName() string { return "Authorization" }
@@ -78,8 +163,8 @@ func (k apiKey) Authorize(_ context.Context, h http.Header) (*oauth2.Token, erro
 	h["X-Api-Key"] = k.value
 	return nil, nil
 }
-func (apiKey) Invalidate(*oauth2.Token) bool { return false }
-func (apiKey) HeaderName() string            { return "X-Api-Key" }
+func (apiKey) Renew(context.Context, *oauth2.Token) error { return errNotRenewable }
+func (apiKey) HeaderName() string                         { return "X-Api-Key" }
 
 // Header returns an Authorizer for a credential computed per request (a signed
 // MindTouch token, say); it is computed again for every retry.
@@ -101,8 +186,11 @@ func (c *header) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	h.Set(name, value)
 	return nil, nil
 }
-func (*header) Invalidate(*oauth2.Token) bool { return false }
+func (*header) Renew(context.Context, *oauth2.Token) error { return errNotRenewable }
 func (c *header) HeaderName() string {
 	name, _ := c.name.Load().(string)
 	return name
 }
+
+// errNotRenewable: Renew is called only for bearer tokens; these never return one.
+var errNotRenewable = errors.New("this credential cannot be renewed")

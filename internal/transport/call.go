@@ -20,21 +20,25 @@ const MaxBody = 16 << 20
 
 type callKey struct{}
 
-// call is the state of one Do across its attempts; the retry hooks find it in
-// the request's context.
+// call is the state of one request across its attempts; the retry hooks find
+// it in the request's context.
 type call struct {
 	engine        *Engine
 	method, path  string
 	out           any
+	onOrigin      bool          // the request goes to the configured origin: it carries the credential
+	oneShot       bool          // the body cannot be sent again
 	tok           *oauth2.Token // bearer token the last attempt carried
 	attempts      int
 	retries       int   // retries spent from MaxRetries
 	renewed       bool  // the one 401 renewal has been used
+	renewErr      error // why the 401 renewal could not be done
 	handled       bool  // handle ran for the current attempt
 	maybeApplied  bool  // an attempt may have reached the server without its answer arriving
 	lastAmbiguous bool  // the last attempt got no answer, or a 5xx: it may have been applied
 	deadlineFirst bool  // a retry was dropped because the context's deadline comes before it
 	stopped       error // the context's error, once it ended the call
+	resp          Response
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
 	apiErr         *apierror.Error
@@ -42,23 +46,57 @@ type call struct {
 
 func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
 
-func (c *call) setHeaders(ctx context.Context, h http.Header, hasBody bool) {
-	h["Accept"] = acceptJSON
-	h["User-Agent"] = c.engine.userAgent
-	if hasBody {
-		h["Content-Type"] = contentJSON
+// record keeps the metadata of the attempt's answer (none: zero).
+func (c *call) record(resp *http.Response) {
+	c.resp = Response{Attempts: c.attempts}
+	if resp != nil {
+		c.resp.StatusCode, c.resp.Header = resp.StatusCode, resp.Header
 	}
-	switch c.method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-	default:
-		// One key per call, the same on every attempt: the server answers a
-		// repeated key with its stored first answer instead of acting twice.
-		// It is what makes every request this engine sends safe to retry after
-		// an ambiguous failure (connection lost after sending, 5xx).
-		c.idempotencyKey, _ = ctx.Value(idempotencyKeyCtx{}).(string)
-		if c.idempotencyKey == "" {
-			c.idempotencyKey = newIdempotencyKey()
+}
+
+// report fills in a WithResponse capture, if ctx has one, when the call ends.
+// Its RequestID is read only here: calls without a capture pay nothing.
+func (c *call) report(ctx context.Context) {
+	if got, ok := ctx.Value(responseKey{}).(*Response); ok {
+		*got = c.resp
+		if got.Header != nil {
+			got.RequestID = got.Header.Get("X-Request-Id")
 		}
+	}
+}
+
+// replayable reports whether repeating the request cannot act twice.
+func (c *call) replayable() bool {
+	return idempotentMethod(c.method) || c.idempotencyKey != ""
+}
+
+func idempotentMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// setIdempotencyKey gives a request that needs one (POST, PATCH) its
+// Idempotency-Key: the caller's (WithIdempotencyKey, or the header already
+// set), else a new one unless the engine sends none or the request leaves the
+// origin. One key per call, the same on every attempt: the server answers a
+// repeated key with its stored first answer instead of acting twice, which is
+// what makes the request safe to retry after an ambiguous failure (connection
+// lost after sending, 5xx).
+func (c *call) setIdempotencyKey(ctx context.Context, h http.Header) {
+	if idempotentMethod(c.method) {
+		return
+	}
+	c.idempotencyKey, _ = ctx.Value(idempotencyKeyCtx{}).(string)
+	if c.idempotencyKey == "" {
+		c.idempotencyKey = h.Get("Idempotency-Key")
+	}
+	if c.idempotencyKey == "" && c.onOrigin && !c.engine.opts.DisableIdempotencyKeys {
+		c.idempotencyKey = newIdempotencyKey()
+	}
+	if c.idempotencyKey != "" {
 		h["Idempotency-Key"] = []string{c.idempotencyKey}
 	}
 }
@@ -68,9 +106,10 @@ var (
 	contentJSON = []string{"application/json"}
 )
 
-// authorize puts the credential on req; without a token the request is not sent.
+// authorize puts the credential on req, when it goes to the origin; without
+// a credential the request is not sent.
 func (c *call) authorize(req *http.Request) error {
-	if c.engine.auth == nil {
+	if c.engine.auth == nil || !c.onOrigin {
 		return nil
 	}
 	tok, err := c.engine.auth.Authorize(req.Context(), req.Header)
@@ -104,7 +143,10 @@ func (c *call) handle(resp *http.Response) error {
 	if c.out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	body := &limitedBody{r: resp.Body, left: MaxBody}
+	body := &limitedBody{r: resp.Body, left: MaxBody + 1}
+	if raw, ok := c.out.(*json.RawMessage); ok {
+		return readRaw(body, raw, resp.StatusCode)
+	}
 	if err := json.NewDecoder(body).Decode(c.out); err != nil {
 		if body.err != nil {
 			return &bodyError{err: body.err} // cut mid-body: the policy may retry
@@ -112,6 +154,21 @@ func (c *call) handle(resp *http.Response) error {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
 	io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
+	return nil
+}
+
+// readRaw reads a whole answer into raw, as it is.
+func readRaw(body *limitedBody, raw *json.RawMessage, status int) error {
+	b, err := io.ReadAll(body)
+	switch {
+	case body.err != nil:
+		return &bodyError{err: body.err}
+	case err != nil:
+		return &DecodeError{Status: status, Err: err}
+	case len(b) > MaxBody:
+		return &DecodeError{Status: status, Err: fmt.Errorf("the body is larger than %d bytes", MaxBody)}
+	}
+	*raw = b
 	return nil
 }
 
@@ -144,6 +201,13 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 // When an attempt may have been applied without its answer arriving, the error
 // is an *UnconfirmedError carrying the Idempotency-Key to retry with.
 func (c *call) fail(err error) error {
+	switch {
+	case c.renewErr == nil:
+	case errors.Is(c.renewErr, ErrTokenNotRenewed):
+		err = fmt.Errorf("%w (not retried: %w)", err, c.renewErr)
+	default: // no token to retry with: as for a first attempt without one
+		err = fmt.Errorf("mindpeeker: obtaining credentials: %w", c.renewErr)
+	}
 	var de *DecodeError
 	var ae *apierror.Error
 	if !errors.As(err, &de) && !errors.As(err, &ae) {

@@ -28,6 +28,12 @@ type Options struct {
 	UserAgent    string
 	Logger       *slog.Logger // nil: silent
 	Now          func() time.Time
+	// DisableIdempotencyKeys: send no Idempotency-Key of our own, for APIs that do
+	// not honour them. A POST is then repeated only when it provably never
+	// reached the server (dial and DNS errors), never after a lost answer or a
+	// 5xx. A key the caller gives (WithIdempotencyKey, or the header on an
+	// HTTPClient request) is still sent and honoured.
+	DisableIdempotencyKeys bool
 }
 
 // Engine sends API requests. It is safe for concurrent use.
@@ -35,7 +41,9 @@ type Engine struct {
 	base      string
 	origin    auth.Origin
 	auth      Authorizer
-	rc        *retryablehttp.Client
+	rc        *retryablehttp.Client // for Do: follows redirects, reads the answer
+	rt        *retryablehttp.Client // for HTTPClient: one hop per RoundTrip, answer unread
+	hc        *http.Client          // what HTTPClient returns
 	userAgent []string
 	logger    *slog.Logger
 	now       func() time.Time
@@ -64,40 +72,69 @@ func New(o Options) (*Engine, error) {
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
 		userAgent: []string{o.UserAgent}, logger: o.Logger, now: o.Now, opts: o,
 	}
-	hc := *o.HTTPClient
-	hc.CheckRedirect = e.checkRedirect(o.HTTPClient.CheckRedirect)
-	e.rc = &retryablehttp.Client{
-		HTTPClient:   &hc,
-		RetryWaitMin: o.MinRetryWait,
-		RetryWaitMax: o.MaxRetryWait,
-		RetryMax:     o.MaxRetries + 1, // our policy decides; +1 leaves room for the 401 renewal
+	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
+	following := *o.HTTPClient
+	following.CheckRedirect = redirects
+	e.rc = e.retryClient(&following)
+	oneHop := *o.HTTPClient
+	oneHop.CheckRedirect, oneHop.Jar = lastResponse, nil
+	e.rt = e.retryClient(&oneHop)
+	// The redirects of HTTPClient's requests are followed by the outer client,
+	// each hop a RoundTrip of its own that adds the credential only for the
+	// origin, under the same redirect policy as Do's.
+	e.hc = &http.Client{Transport: roundTripper{e}, CheckRedirect: redirects, Jar: o.HTTPClient.Jar}
+	return e, nil
+}
+
+// retryClient returns the go-retryablehttp client sending over hc with our policy.
+func (e *Engine) retryClient(hc *http.Client) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryWaitMin: e.opts.MinRetryWait,
+		RetryWaitMax: e.opts.MaxRetryWait,
+		RetryMax:     e.opts.MaxRetries + 1, // our policy decides; +1 leaves room for the 401 renewal
 		CheckRetry:   e.checkRetry,
 		Backoff:      noBackoff,
 		PrepareRetry: e.prepareRetry,
 		ErrorHandler: closeAndReturn,
 		// Logger stays nil: go-retryablehttp's default writes to stderr.
 	}
-	return e, nil
 }
 
-// Do sends method path (path relative to the base URL, query included) with in
-// as the JSON body (nil: none) and decodes a 2xx answer into out (nil: discard).
-// A non-2xx answer is returned as *apierror.Error.
-func (e *Engine) Do(ctx context.Context, method, path string, in, out any) error {
-	var body any
-	if in != nil {
-		raw, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("mindpeeker: encoding request: %w", err)
-		}
-		body = raw
+func lastResponse(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Do sends method path and decodes a 2xx answer into out. path is relative to
+// the base URL (query included), or an absolute URL: one to another origin
+// gets no credential and no Idempotency-Key.
+//
+// body: nil for none, json.RawMessage or []byte sent as is, anything else
+// encoded as JSON. out: nil to discard, *json.RawMessage for the raw bytes,
+// anything else decoded from JSON. A non-2xx answer is returned as
+// *apierror.Error. When ctx carries a Response (WithResponse), it is filled
+// in with the last answer's metadata.
+func (e *Engine) Do(ctx context.Context, method, path string, body, out any) error {
+	raw, err := encodeBody(body)
+	if err != nil {
+		return err
 	}
-	c := &call{engine: e, method: method, path: path, out: out}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, c), method, e.base+path, body)
+	target, onOrigin := e.resolve(path)
+	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
+	defer c.report(ctx)
+	var rawBody any
+	if raw != nil {
+		rawBody = raw
+	}
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, c), method, target, rawBody)
 	if err != nil {
 		return fmt.Errorf("mindpeeker: building request: %w", err)
 	}
-	c.setHeaders(ctx, req.Header, body != nil)
+	h := req.Header
+	h["Accept"] = acceptJSON
+	h["User-Agent"] = e.userAgent
+	if raw != nil {
+		h["Content-Type"] = contentJSON
+	}
+	c.setIdempotencyKey(ctx, h)
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
@@ -112,6 +149,47 @@ func (e *Engine) Do(ctx context.Context, method, path string, in, out any) error
 	}
 	return c.fail(err)
 }
+
+// encodeBody returns the bytes to send for Do's body (nil: no body).
+func encodeBody(body any) ([]byte, error) {
+	switch b := body.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return b, nil
+	case []byte:
+		return b, nil
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("mindpeeker: encoding request: %w", err)
+	}
+	return raw, nil
+}
+
+// resolve returns the URL for Do's path and whether it is on the origin. A
+// relative path is always joined under the base with a slash, so that no path
+// ("@host", ":port") can change the host.
+func (e *Engine) resolve(path string) (string, bool) {
+	if strings.HasPrefix(path, "/") {
+		return e.base + path, true
+	}
+	if u, err := url.Parse(path); err == nil && u.IsAbs() {
+		return path, e.origin.Matches(u)
+	}
+	return e.base + "/" + path, true
+}
+
+// HTTPClient returns a net/http client carrying the engine's policy, for
+// callers that build their own *http.Request and read the *http.Response
+// themselves (streaming, other libraries): the credential on requests to the
+// origin only, a 401 renewed and retried once, Retry-After waited out, backoff
+// on 5xx and lost answers, an Idempotency-Key on a POST to the origin. A
+// non-2xx answer is returned as it is (as net/http does), its body bounded to
+// apierror.MaxBody; apierror.Parse turns it into an error. A body without
+// GetBody (not from http.NewRequest over bytes or strings) is sent once: such
+// a request is not retried once sent.
+func (e *Engine) HTTPClient() *http.Client { return e.hc }
 
 // checkRedirect is the module's redirect policy ([auth.RedirectPolicy]) for
 // API requests: the credential (Authorization, X-Api-Key, the authorizer's own

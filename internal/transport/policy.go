@@ -15,13 +15,12 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
 )
 
-// checkRetry is the retry policy. Every request the engine sends is safe to
-// repeat (GET/PUT/DELETE by nature, others by their Idempotency-Key), so
-// ambiguous failures are retried; what varies is why and how long to wait.
-//
-// It also does the waiting: go-retryablehttp's Backoff hook gets no context,
-// so the wait happens here, where the caller's context can end it and the
-// deadline can be weighed against the very wait that will be slept.
+// checkRetry is go-retryablehttp's CheckRetry: the effectful shell around
+// [Decide]. It gathers Decide's inputs from the attempt and the call, and
+// carries out the Decision: it renews the credential after a 401 and does the
+// waiting (go-retryablehttp's Backoff hook gets no context, so the wait
+// happens here, where the caller's context can end it and the deadline can be
+// weighed against the very wait that will be slept).
 func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c := callFrom(ctx)
 	if c.handled {
@@ -33,27 +32,33 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 	} else {
 		c.attempts++
+		c.record(resp)
 	}
-	c.lastAmbiguous = (err != nil && !neverSent(err)) || (resp != nil && resp.StatusCode >= 500)
+	failure := classify(err)
+	c.lastAmbiguous = failure == FailAmbiguous || (resp != nil && resp.StatusCode >= 500)
 	c.maybeApplied = c.maybeApplied || c.lastAmbiguous
 	if ctx.Err() != nil {
 		c.stopped = ctx.Err()
 		return false, c.stopped
 	}
-	retry, wait := c.decide(resp, err)
-	if dl, ok := ctx.Deadline(); retry && ok && time.Until(dl) < wait {
-		// The caller would be gone before the wait ends: hand it the answer
-		// (a 429 with its RetryAfter, say) now rather than its deadline later.
-		retry, wait = false, 0
-		c.deadlineFirst = true
+	d := Decide(c.attempt(ctx, resp, failure))
+	c.deadlineFirst = d.Stop == StopDeadline
+	e.logAttempt(ctx, c, resp, err, d)
+	if d.Spends {
+		c.retries++
 	}
-	e.logAttempt(ctx, c, resp, err, retry, wait)
-	if retry && wait > 0 {
+	if d.Renew {
+		c.renewed = true
+		if c.renewErr = e.auth.Renew(ctx, c.tok); c.renewErr != nil {
+			return false, nil // the caller gets the 401, with why it was not retried
+		}
+	}
+	if d.Retry && d.Wait > 0 {
 		if resp != nil { // free the connection for others while waiting
 			io.Copy(io.Discard, io.LimitReader(resp.Body, apierror.MaxBody))
 			resp.Body.Close()
 		}
-		timer := time.NewTimer(wait)
+		timer := time.NewTimer(d.Wait)
 		defer timer.Stop()
 		select {
 		case <-ctx.Done():
@@ -62,48 +67,43 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		case <-timer.C:
 		}
 	}
-	return retry, nil
+	return d.Retry, nil
 }
 
-func (c *call) decide(resp *http.Response, err error) (bool, time.Duration) {
+// attempt gathers Decide's inputs.
+func (c *call) attempt(ctx context.Context, resp *http.Response, failure Failure) Attempt {
 	e := c.engine
-	if err != nil {
-		if permanent(err) {
-			return false, 0
-		}
-		return c.spend(e.jitter(c.retries))
+	a := Attempt{
+		Failure: failure, Retries: c.retries, Renewed: c.renewed, Renewable: c.tok != nil,
+		Replayable: c.replayable(), Rewindable: !c.oneShot,
+		MaxRetries: e.opts.MaxRetries, MaxWait: e.opts.MaxRetryWait,
 	}
-	switch status := resp.StatusCode; {
-	case status == http.StatusUnauthorized:
-		// Renew once: the token may have been revoked or expired early. A
-		// second 401 is the caller's.
-		if c.tok == nil || c.renewed || !e.auth.Invalidate(c.tok) {
-			return false, 0
-		}
-		c.renewed = true
-		return true, 0
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
-		wait, ok := apierror.ParseRetryAfter(resp.Header.Get("Retry-After"), e.now())
-		if !ok {
-			return c.spend(e.jitter(c.retries))
-		}
-		if wait > e.opts.MaxRetryWait {
-			return false, 0 // the caller gets the APIError with RetryAfter
-		}
-		return c.spend(wait)
-	case status >= 500 && status != http.StatusNotImplemented:
-		return c.spend(e.jitter(c.retries))
+	if failure != FailNone || resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		a.Backoff = e.jitter(c.retries) // not on the hot path of a success
 	}
-	return false, 0
+	if resp != nil {
+		a.Status = resp.StatusCode
+		if a.Status == http.StatusTooManyRequests || a.Status == http.StatusServiceUnavailable {
+			a.RetryAfter, a.HasRetryAfter = apierror.ParseRetryAfter(resp.Header.Get("Retry-After"), e.now())
+		}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		a.Remaining, a.HasDeadline = time.Until(dl), true
+	}
+	return a
 }
 
-// spend takes one retry from the budget, if any is left.
-func (c *call) spend(wait time.Duration) (bool, time.Duration) {
-	if c.retries >= c.engine.opts.MaxRetries {
-		return false, 0
+// classify tells Decide what kind of failure err is.
+func classify(err error) Failure {
+	switch {
+	case err == nil:
+		return FailNone
+	case permanent(err):
+		return FailPermanent
+	case neverSent(err):
+		return FailNeverSent
 	}
-	c.retries++
-	return true, wait
+	return FailAmbiguous
 }
 
 // permanent reports errors that no retry can mend.
@@ -135,7 +135,7 @@ func neverSent(err error) bool {
 		return true
 	}
 	var dns *net.DNSError
-	return errors.As(err, &dns) || permanent(err)
+	return errors.As(err, &dns)
 }
 
 // prepareRetry puts a fresh credential on the next attempt: renewed after a
@@ -149,7 +149,7 @@ func (e *Engine) prepareRetry(req *http.Request) error {
 	return callFrom(req.Context()).authorize(req)
 }
 
-func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, retry bool, wait time.Duration) {
+func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, d Decision) {
 	if !e.logger.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
@@ -160,8 +160,13 @@ func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, e
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	if retry {
-		attrs = append(attrs, slog.Duration("wait", wait))
+	if d.Reason != ReasonNone {
+		attrs = append(attrs, slog.String("reason", string(d.Reason)))
+	}
+	if d.Retry {
+		attrs = append(attrs, slog.Duration("wait", d.Wait))
+	} else if d.Stop != StopFinal {
+		attrs = append(attrs, slog.String("stop", string(d.Stop)))
 	}
 	e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: request attempt", attrs...)
 }

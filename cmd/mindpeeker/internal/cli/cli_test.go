@@ -138,7 +138,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		assert.Contains(t, c.Example, "mindpeeker "+strings.TrimPrefix(c.CommandPath(), "mindpeeker "), c.CommandPath())
 	}
 	walk(a.rootCommand())
-	assert.Equal(t, 13, n, "sessions 4, apikeys 5, auth 3, fake-server 1")
+	assert.Equal(t, 14, n, "sessions 4, apikeys 5, auth 3, api 1, fake-server 1")
 }
 
 // TestHelpIsAccurate checks the help's claims that reviews found wrong: -o

@@ -68,6 +68,6 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVar(&a.verbose, "verbose", false, "log each HTTP request to stderr (credentials are never logged)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
-	root.AddCommand(a.sessionsCommand(), a.apikeysCommand(), a.authCommand(), a.fakeServerCommand())
+	root.AddCommand(a.sessionsCommand(), a.apikeysCommand(), a.authCommand(), a.apiCommand(), a.fakeServerCommand())
 	return root
 }

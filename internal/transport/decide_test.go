@@ -1,0 +1,72 @@
+package transport
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestDecide(t *testing.T) {
+	// base: a GET with budget left and no deadline.
+	base := Attempt{Replayable: true, Rewindable: true, MaxRetries: 3, MaxWait: 30 * time.Second, Backoff: time.Second}
+	with := func(f func(*Attempt)) Attempt { a := base; f(&a); return a }
+	tests := []struct {
+		name string
+		in   Attempt
+		want Decision
+	}{
+		{"2xx is final", with(func(a *Attempt) { a.Status = 200 }), Decision{Stop: StopFinal}},
+		{"404 is final", with(func(a *Attempt) { a.Status = 404 }), Decision{Stop: StopFinal}},
+		{"501 is final", with(func(a *Attempt) { a.Status = 501 }), Decision{Stop: StopFinal}},
+		{"permanent error is final", with(func(a *Attempt) { a.Failure = FailPermanent }), Decision{Stop: StopFinal}},
+		{"401 renews without spending", with(func(a *Attempt) { a.Status, a.Renewable, a.Retries = 401, true, 3 }),
+			Decision{Retry: true, Renew: true, Reason: ReasonUnauthorized}},
+		{"401 renews a POST without a key", with(func(a *Attempt) { a.Status, a.Renewable, a.Replayable = 401, true, false }),
+			Decision{Retry: true, Renew: true, Reason: ReasonUnauthorized}},
+		{"second 401 stops", with(func(a *Attempt) { a.Status, a.Renewable, a.Renewed = 401, true, true }),
+			Decision{Reason: ReasonUnauthorized, Stop: StopNotRenewable}},
+		{"401 with an API key stops", with(func(a *Attempt) { a.Status = 401 }),
+			Decision{Reason: ReasonUnauthorized, Stop: StopNotRenewable}},
+		{"429 waits Retry-After", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 429, 2*time.Second, true }),
+			Decision{Retry: true, Spends: true, Wait: 2 * time.Second, Reason: ReasonRateLimited}},
+		{"429 without Retry-After backs off", with(func(a *Attempt) { a.Status = 429 }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonRateLimited}},
+		{"429 retried for a POST without a key", with(func(a *Attempt) { a.Status, a.Replayable = 429, false }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonRateLimited}},
+		{"429 beyond the cap stops", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 429, time.Minute, true }),
+			Decision{Reason: ReasonRateLimited, Stop: StopRetryAfterCap}},
+		{"503 with Retry-After waits", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 503, 3*time.Second, true }),
+			Decision{Retry: true, Spends: true, Wait: 3 * time.Second, Reason: ReasonRateLimited}},
+		{"503 with Retry-After, POST without a key", with(func(a *Attempt) { a.Status, a.HasRetryAfter, a.Replayable = 503, true, false }),
+			Decision{Reason: ReasonRateLimited, Stop: StopNotReplayable}},
+		{"500 backs off", with(func(a *Attempt) { a.Status = 500 }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonServerError}},
+		{"500 on a POST without a key stops", with(func(a *Attempt) { a.Status, a.Replayable = 500, false }),
+			Decision{Reason: ReasonServerError, Stop: StopNotReplayable}},
+		{"lost answer backs off", with(func(a *Attempt) { a.Failure = FailAmbiguous }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonNetwork}},
+		{"lost answer of a POST without a key stops", with(func(a *Attempt) { a.Failure, a.Replayable = FailAmbiguous, false }),
+			Decision{Reason: ReasonNetwork, Stop: StopNotReplayable}},
+		{"never sent: retried whatever the method", with(func(a *Attempt) { a.Failure, a.Replayable = FailNeverSent, false }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonNetwork}},
+		{"budget spent", with(func(a *Attempt) { a.Status, a.Retries = 500, 3 }),
+			Decision{Reason: ReasonServerError, Stop: StopBudget}},
+		{"no retries at all", with(func(a *Attempt) { a.Status, a.MaxRetries = 503, 0 }),
+			Decision{Reason: ReasonServerError, Stop: StopBudget}},
+		{"one-shot body", with(func(a *Attempt) { a.Status, a.Rewindable = 500, false }),
+			Decision{Reason: ReasonServerError, Stop: StopNotReplayable}},
+		{"one-shot body, 401", with(func(a *Attempt) { a.Status, a.Renewable, a.Rewindable = 401, true, false }),
+			Decision{Reason: ReasonUnauthorized, Stop: StopNotReplayable}},
+		{"deadline before the wait ends", with(func(a *Attempt) {
+			a.Status, a.RetryAfter, a.HasRetryAfter, a.Remaining, a.HasDeadline = 429, 5*time.Second, true, time.Second, true
+		}), Decision{Reason: ReasonRateLimited, Stop: StopDeadline}},
+		{"deadline after the wait", with(func(a *Attempt) { a.Status, a.Remaining, a.HasDeadline = 500, time.Minute, true }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonServerError}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Decide(tt.in))
+		})
+	}
+}
