@@ -1,0 +1,139 @@
+package auth_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
+)
+
+func TestMemoryStoreGenerations(t *testing.T) {
+	ctx := context.Background()
+	var st auth.MemoryStore
+	tok, gen, err := st.LoadGeneration(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, tok)
+	assert.Zero(t, gen)
+	for _, step := range []struct {
+		name    string
+		save    func() error
+		wantErr error
+		wantGen uint64
+	}{
+		{"from the empty store", func() error { return st.SaveIf(ctx, &oauth2.Token{AccessToken: "a"}, 0) }, nil, 1},
+		{"from a generation it no longer holds", func() error { return st.SaveIf(ctx, &oauth2.Token{AccessToken: "b"}, 0) }, auth.ErrStale, 1},
+		{"unconditional", func() error { return st.Save(ctx, &oauth2.Token{AccessToken: "c"}) }, nil, 2},
+		{"from the current generation", func() error { return st.SaveIf(ctx, &oauth2.Token{AccessToken: "d"}, 2) }, nil, 3},
+	} {
+		err := step.save()
+		if step.wantErr != nil {
+			assert.ErrorIs(t, err, step.wantErr, step.name)
+		} else {
+			assert.NoError(t, err, step.name)
+		}
+		_, gen, err := st.LoadGeneration(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, step.wantGen, gen, step.name)
+	}
+	tok, err = st.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "d", tok.AccessToken)
+}
+
+// Another process saves a newer token while this Source's renewal is at the
+// token endpoint (its lock was lost): the Source does not overwrite it, and
+// hands out the newer token.
+func TestSourceAdoptsTheNewerTokenOnStaleSave(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	st := &auth.MemoryStore{}
+	var calls atomic.Int32
+	grant := auth.GrantFunc(func(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+		if calls.Add(1) == 2 { // the renewal: meanwhile, another process renewed and saved
+			require.NoError(t, st.Save(ctx, &oauth2.Token{AccessToken: "theirs", Expiry: clk.Now().Add(time.Hour)}))
+		}
+		return &oauth2.Token{AccessToken: "ours", ExpiresIn: 3600}, nil
+	})
+	src := auth.NewSource(grant, auth.WithStore(st), auth.WithClock(clk.Now))
+	_, err := src.TokenContext(ctx)
+	require.NoError(t, err)
+	clk.Advance(time.Hour)
+	tok, err := src.TokenContext(ctx)
+	require.NoError(t, err, "a stale save failed the call")
+	assert.Equal(t, "theirs", tok.AccessToken)
+	stored, gen, err := st.LoadGeneration(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "theirs", stored.AccessToken, "the newer token was overwritten")
+	assert.Equal(t, uint64(2), gen)
+}
+
+// leaseStore is a MemoryStore whose lock is a lease: the first lostLeases
+// leases it grants have already ended, each after "another process" saved a
+// fresh token when theirs is set.
+type leaseStore struct {
+	*auth.MemoryStore
+	lostLeases atomic.Int32
+	theirs     bool
+	now        func() time.Time
+}
+
+func (l *leaseStore) LockLease(ctx context.Context) (context.Context, func(), error) {
+	unlock, err := l.Lock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	lease, cancel := context.WithCancelCause(context.Background())
+	if l.lostLeases.Add(-1) >= 0 {
+		cancel(auth.ErrLeaseLost)
+		if !l.theirs {
+			return lease, func() { cancel(context.Canceled); unlock() }, nil
+		}
+		_ = l.Save(ctx, &oauth2.Token{AccessToken: "theirs", RefreshToken: "rt-theirs", Expiry: l.now().Add(time.Hour)})
+	}
+	return lease, func() { cancel(context.Canceled); unlock() }, nil
+}
+
+func TestSourceSpendsNothingOnceItsLeaseIsLost(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		lostLeases int32
+		theirs     bool // the new holder saved a token
+		wantErr    bool
+	}{
+		{"lost once: renews again and adopts", 1, true, false},
+		{"lost every time, another renewed: adopts", 100, true, false},
+		{"lost every time, nothing saved: gives up", 100, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := newClock()
+			var spent []string
+			grant := auth.GrantFunc(func(_ context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
+				if prev != nil {
+					spent = append(spent, prev.RefreshToken)
+				}
+				return &oauth2.Token{AccessToken: "ours", RefreshToken: "rt-ours", ExpiresIn: 3600}, nil
+			})
+			st := &leaseStore{MemoryStore: &auth.MemoryStore{}, theirs: tc.theirs, now: clk.Now}
+			src := auth.NewSource(grant, auth.WithStore(st), auth.WithClock(clk.Now))
+			_, err := src.TokenContext(ctx)
+			require.NoError(t, err)
+			clk.Advance(2 * time.Hour)
+			st.lostLeases.Store(tc.lostLeases)
+			tok, err := src.TokenContext(ctx)
+			assert.Empty(t, spent, "a refresh token was spent after the lease was lost")
+			if tc.wantErr {
+				require.ErrorIs(t, err, auth.ErrLeaseLost)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "theirs", tok.AccessToken)
+		})
+	}
+}
