@@ -137,3 +137,38 @@ func TestSourceSpendsNothingOnceItsLeaseIsLost(t *testing.T) {
 		})
 	}
 }
+
+// While another process holds the lock to renew, a Source waiting for it
+// adopts the token that process saved as soon as it is saved, without taking
+// the lock: a fleet's replicas adopt together, not one at a time.
+func TestSourceAdoptsWithoutWaitingForTheLock(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	st := &auth.MemoryStore{}
+	g := &fakeGrant{life: time.Hour}
+	src := auth.NewSource(auth.GrantFunc(g.Token), auth.WithStore(st), auth.WithClock(clk.Now))
+	_, err := src.TokenContext(ctx)
+	require.NoError(t, err)
+	clk.Advance(2 * time.Hour) // expired: the next call waits for a renewal
+
+	unlock, err := st.Lock(ctx) // another process renews
+	require.NoError(t, err)
+	defer unlock()
+	got := make(chan *oauth2.Token, 1)
+	go func() {
+		tok, err := src.TokenContext(ctx)
+		assert.NoError(t, err)
+		got <- tok
+	}()
+	time.Sleep(20 * time.Millisecond) // the Source is waiting for the lock
+	require.NoError(t, st.Save(ctx, &oauth2.Token{AccessToken: "theirs", Expiry: clk.Now().Add(time.Hour)}))
+	saved := time.Now()
+	select {
+	case tok := <-got:
+		assert.Equal(t, "theirs", tok.AccessToken)
+		assert.Less(t, time.Since(saved), time.Second)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Source waited for the lock to adopt a token saved by its holder")
+	}
+	assert.Equal(t, 1, g.count(), "the Source renewed on its own")
+}

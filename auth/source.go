@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -260,7 +261,10 @@ func (s *Source) renewOnce(ctx context.Context, prev *oauth2.Token) (*entry, err
 	}
 	var f fence
 	if s.locker != nil {
-		unlock, lease, err := s.lock(ctx)
+		unlock, lease, adopted, err := s.lockOrAdopt(ctx, prev)
+		if adopted != nil {
+			return adopted, nil
+		}
 		if err != nil {
 			if prev != nil && prev.RefreshToken != "" {
 				// A shared refresh token is spent only under the lock.
@@ -296,6 +300,44 @@ func (s *Source) renewOnce(ctx context.Context, prev *oauth2.Token) (*entry, err
 		}
 	}
 	return s.obtain(ctx, prev, f)
+}
+
+// While another process holds the store's lock, a renewal tries to take it for
+// lockTry (one attempt or two), then waits lockPoll (jittered by half) before it
+// looks at the store and tries again.
+const (
+	lockTry  = 5 * time.Millisecond
+	lockPoll = 50 * time.Millisecond
+)
+
+// lockOrAdopt takes the store's lock, unless the store holds a fresh token that
+// another process saved: then it returns that token's entry. It looks before
+// each attempt, without the lock (adopting spends nothing), so that a fleet's
+// replicas adopt a new token together as soon as it is saved, instead of taking
+// the lock one after the other to read it.
+func (s *Source) lockOrAdopt(ctx context.Context, prev *oauth2.Token) (unlock func(), lease context.Context, adopted *entry, err error) {
+	for {
+		if stored, err := s.store.Load(ctx); err == nil && stored != nil && stored.AccessToken != "" &&
+			(prev == nil || stored.AccessToken != prev.AccessToken && !stored.Expiry.Before(prev.Expiry)) {
+			if e := s.entryFor(stored); s.now().Before(e.renewAt) {
+				s.logger.Debug("auth: using the token from the store")
+				return nil, nil, e, nil
+			}
+		}
+		tryCtx, cancel := context.WithTimeout(ctx, lockTry)
+		unlock, lease, err = s.lock(tryCtx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return unlock, lease, nil, err
+		}
+		t := time.NewTimer(lockPoll/2 + rand.N(lockPoll/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, nil, fmt.Errorf("auth: waiting for the token store's lock: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // lock takes the store's lock, and its lease when the locker is a [LeaseLocker].

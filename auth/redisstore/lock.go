@@ -73,6 +73,11 @@ func (s *Store) LockLease(ctx context.Context) (lease context.Context, unlock fu
 		sent := time.Now()
 		ok, err := s.rdb.SetNX(ctx, s.lockKey, owner, s.lockTTL).Result()
 		if err != nil {
+			if ctx.Err() != nil {
+				// Cut short by ctx, the SET may still have taken the lock: give
+				// it back rather than block the fleet for LockTTL.
+				(&holding{s: s, owner: owner}).delete()
+			}
 			return nil, nil, wrapErr(ctx, "taking the lock", err)
 		}
 		if ok {
@@ -148,11 +153,16 @@ func (l *holding) release() {
 		close(l.stop)
 		<-l.done
 		l.cancel(context.Canceled)
-		ctx, cancel := context.WithTimeout(context.Background(), min(releaseTimeout, l.s.lockTTL))
-		defer cancel()
-		if err := releaseScript.Run(ctx, l.s.rdb, []string{l.s.lockKey}, l.owner).Err(); err != nil {
-			l.s.logger.Warn("redisstore: releasing the token lock failed; it expires by itself",
-				"store", l.s, "lock_ttl", l.s.lockTTL, "error", err)
-		}
+		l.delete()
 	})
+}
+
+// delete deletes the lock if it is this owner's.
+func (l *holding) delete() {
+	ctx, cancel := context.WithTimeout(context.Background(), min(releaseTimeout, l.s.lockTTL))
+	defer cancel()
+	if err := releaseScript.Run(ctx, l.s.rdb, []string{l.s.lockKey}, l.owner).Err(); err != nil {
+		l.s.logger.Warn("redisstore: releasing the token lock failed; it expires by itself",
+			"store", l.s, "lock_ttl", l.s.lockTTL, "error", err)
+	}
 }
