@@ -113,12 +113,27 @@ func newPausedStore(t *testing.T, addr string, p *redistest.Partition) *redissto
 	return st
 }
 
-// pausingStore holds the first load after armed is set until resume is closed,
-// closing paused meanwhile: a renewer paused with the lock held.
+// pausingStore holds the first load under its lock after armed is set until
+// resume is closed, closing paused meanwhile: a renewer paused with the lock
+// held, the token loaded.
 type pausingStore struct {
 	*redisstore.Store
-	armed          atomic.Bool
+	armed, held    atomic.Bool
 	paused, resume chan struct{}
+}
+
+func (p *pausingStore) Lock(ctx context.Context) (func(), error) {
+	_, unlock, err := p.LockLease(ctx)
+	return unlock, err
+}
+
+func (p *pausingStore) LockLease(ctx context.Context) (context.Context, func(), error) {
+	lease, unlock, err := p.Store.LockLease(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.held.Store(true)
+	return lease, func() { p.held.Store(false); unlock() }, nil
 }
 
 func (p *pausingStore) Load(ctx context.Context) (*oauth2.Token, error) {
@@ -134,7 +149,7 @@ func (p *pausingStore) LoadGeneration(ctx context.Context) (*oauth2.Token, uint6
 }
 
 func (p *pausingStore) pause() {
-	if p.armed.CompareAndSwap(true, false) {
+	if p.held.Load() && p.armed.CompareAndSwap(true, false) {
 		close(p.paused)
 		<-p.resume
 	}
