@@ -2,6 +2,8 @@ package auth_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,4 +173,40 @@ func TestSourceAdoptsWithoutWaitingForTheLock(t *testing.T) {
 		t.Fatal("the Source waited for the lock to adopt a token saved by its holder")
 	}
 	assert.Equal(t, 1, g.count(), "the Source renewed on its own")
+}
+
+// slowFailingStore cannot be read, and its Lock fails after a while, as a
+// Redis client retrying a dead server does.
+type slowFailingStore struct {
+	auth.MemoryStore
+	locks atomic.Int32
+}
+
+func (s *slowFailingStore) Load(context.Context) (*oauth2.Token, error) {
+	return nil, errors.New("store down")
+}
+
+func (s *slowFailingStore) Lock(ctx context.Context) (func(), error) {
+	s.locks.Add(1)
+	select {
+	case <-time.After(30 * time.Millisecond):
+		return nil, errors.New("store down")
+	case <-ctx.Done():
+		return nil, fmt.Errorf("store down: %w", ctx.Err())
+	}
+}
+
+// With the store down, a renewal waits for the lock's own error, however long
+// it takes, and then renews from the grant: it does not mistake the store's
+// slowness for a lock held by another process.
+func TestSourceWithTheStoreDownWaitsForTheLocksError(t *testing.T) {
+	st := &slowFailingStore{}
+	g := &fakeGrant{life: time.Hour}
+	src := auth.NewSource(auth.GrantFunc(g.Token), auth.WithStore(st), auth.WithRenewTimeout(5*time.Second))
+	start := time.Now()
+	tok, err := src.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "access-1", tok.AccessToken)
+	assert.Equal(t, int32(1), st.locks.Load(), "lock attempts")
+	assert.Less(t, time.Since(start), 2*time.Second)
 }

@@ -317,7 +317,15 @@ const (
 // the lock one after the other to read it.
 func (s *Source) lockOrAdopt(ctx context.Context, prev *oauth2.Token) (unlock func(), lease context.Context, adopted *entry, err error) {
 	for {
-		if stored, err := s.store.Load(ctx); err == nil && stored != nil && stored.AccessToken != "" &&
+		stored, err := s.store.Load(ctx)
+		if err != nil {
+			// The store is unreachable: a short attempt would time out for
+			// that reason too, so wait for the lock as long as it takes, or
+			// for its own error.
+			unlock, lease, err = s.lock(ctx)
+			return unlock, lease, nil, err
+		}
+		if stored != nil && stored.AccessToken != "" &&
 			(prev == nil || stored.AccessToken != prev.AccessToken && !stored.Expiry.Before(prev.Expiry)) {
 			if e := s.entryFor(stored); s.now().Before(e.renewAt) {
 				s.logger.Debug("auth: using the token from the store")
