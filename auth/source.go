@@ -317,8 +317,8 @@ const (
 // the lock one after the other to read it.
 func (s *Source) lockOrAdopt(ctx context.Context, prev *oauth2.Token) (unlock func(), lease context.Context, adopted *entry, err error) {
 	for {
-		stored, err := s.store.Load(ctx)
-		if err != nil {
+		stored, loadErr := s.store.Load(ctx)
+		if loadErr != nil {
 			// The store is unreachable: a short attempt would time out for
 			// that reason too, so wait for the lock as long as it takes, or
 			// for its own error.
