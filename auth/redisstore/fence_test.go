@@ -194,3 +194,40 @@ func TestLateRenewerDoesNotOverwriteNewerToken(t *testing.T) {
 	assert.Contains(t, logs.String(), "another process saved a newer token during this renewal")
 	t.Logf("logs:\n%s", logs.String())
 }
+
+// lateSet is a go-redis hook whose SET commands reach Redis only after the
+// caller's context has ended: the client gives up, yet the command runs, as on
+// a slow network.
+type lateSet struct{}
+
+func (lateSet) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (lateSet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() != "set" {
+			return next(ctx, cmd)
+		}
+		<-ctx.Done()
+		_ = next(context.WithoutCancel(ctx), cmd)
+		return ctx.Err()
+	}
+}
+
+func (lateSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A lock attempt cut short by its context may still have taken the lock on the
+// server: Lock gives it back, so the fleet is not blocked for LockTTL.
+func TestLockCutShortGivesTheLockBack(t *testing.T) {
+	srv := startRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	rdb.AddHook(lateSet{})
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := newStore(t, rdb, "cut-short")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	_, err := st.Lock(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Zero(t, srv.Client(t).Exists(t.Context(), st.LockKey()).Val(), "the lock taken by the late SET is still held")
+}
