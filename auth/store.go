@@ -86,7 +86,8 @@ type FencedStore interface {
 // MemoryStore is a [Store], [FencedStore] and [Locker] that keeps the token in
 // memory, for tests and for sharing one token between several Sources in one
 // process (the lock makes them renew one at a time). The zero value is ready to
-// use.
+// use. A type that embeds it to change Load or Save must change LoadGeneration
+// or SaveIf too: a Source uses those when they are there.
 type MemoryStore struct {
 	mu     sync.Mutex
 	tok    *oauth2.Token
