@@ -21,7 +21,9 @@
 // across processes, so two programs on one host never spend one refresh token
 // twice; and, for a fleet of machines, the subpackage redisstore. A store shared
 // between processes implements [Locker], and the Source holds that lock while it
-// renews.
+// renews. A lock that can expire while held (Redis) is a [LeaseLocker], and its
+// store a [FencedStore]: a renewer that lost the lock spends nothing more and
+// never overwrites the newer token another process saved; it adopts that one.
 //
 // Users logging in: [AuthCodeFlow] is the authorization code flow with PKCE (S256)
 // and a state checked in constant time, for web applications; [LoginLoopback]

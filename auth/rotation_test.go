@@ -43,7 +43,7 @@ func (r *rotatingServer) Token(_ context.Context, prev *oauth2.Token) (*oauth2.T
 	return &oauth2.Token{AccessToken: fmt.Sprint("at", r.next), RefreshToken: fmt.Sprint("rt", r.next), ExpiresIn: 60}, nil
 }
 
-// flakyStore fails the Saves it is told to fail.
+// flakyStore fails the saves (Save or SaveIf) it is told to fail.
 type flakyStore struct {
 	auth.MemoryStore
 	failSaves atomic.Int32
@@ -54,6 +54,13 @@ func (f *flakyStore) Save(ctx context.Context, t *oauth2.Token) error {
 		return errors.New("disk full")
 	}
 	return f.MemoryStore.Save(ctx, t)
+}
+
+func (f *flakyStore) SaveIf(ctx context.Context, t *oauth2.Token, generation uint64) error {
+	if f.failSaves.Add(-1) >= 0 {
+		return errors.New("disk full")
+	}
+	return f.MemoryStore.SaveIf(ctx, t, generation)
 }
 
 // A failed save leaves the store one token behind; the next renewal must spend
@@ -81,7 +88,8 @@ func TestRenewalAfterFailedSaveSpendsTheNewestRefreshToken(t *testing.T) {
 	assert.Equal(t, "rt3", stored.RefreshToken, "the store has caught up")
 }
 
-// countingStore counts Loads, so a test can wait until every Source has read it.
+// countingStore counts loads (Load or LoadGeneration), so a test can wait until
+// every Source has read it.
 type countingStore struct {
 	*auth.MemoryStore
 	loads atomic.Int32
@@ -90,6 +98,11 @@ type countingStore struct {
 func (c *countingStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	c.loads.Add(1)
 	return c.MemoryStore.Load(ctx)
+}
+
+func (c *countingStore) LoadGeneration(ctx context.Context) (*oauth2.Token, uint64, error) {
+	c.loads.Add(1)
+	return c.MemoryStore.LoadGeneration(ctx)
 }
 
 // Sources sharing a MemoryStore renew one at a time (it is a Locker), so a

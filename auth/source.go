@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -256,14 +257,43 @@ func (s *Source) fly(f *flight, prev *oauth2.Token) {
 	close(f.done)
 }
 
+// leaseAttempts bounds how often one renewal starts over after learning, before
+// spending anything, that it lost the store's lock (see [LeaseLocker]).
+const leaseAttempts = 3
+
 // renew obtains the next token: from the shared store when another process (or
-// Source) already renewed, else from the grant, saving it before returning.
-func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) {
-	if s.store == nil {
-		return s.obtain(ctx, prev)
+// Source) already renewed, else from the grant, saving it before returning. A
+// renewal that lost the store's lock before spending starts over, waiting for the
+// lock, so that it adopts what the new holder saves.
+func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (e *entry, err error) {
+	for range leaseAttempts {
+		if e, err = s.renewOnce(ctx, prev); !errors.Is(err, ErrLeaseLost) {
+			break
+		}
+		s.logger.Warn("auth: the token store's lock was lost before renewing; taking it again")
 	}
+	return e, err
+}
+
+// fence is what a renewal knows of the shared store when it obtains a token: the
+// lease of the lock it holds (nil without one) and, when fenced, the generation
+// of the token it loaded (see [FencedStore]).
+type fence struct {
+	lease  context.Context
+	gen    uint64
+	fenced bool
+}
+
+func (s *Source) renewOnce(ctx context.Context, prev *oauth2.Token) (*entry, error) {
+	if s.store == nil {
+		return s.obtain(ctx, prev, fence{})
+	}
+	var f fence
 	if s.locker != nil {
-		unlock, err := s.locker.Lock(ctx)
+		unlock, lease, adopted, err := s.lockOrAdopt(ctx, prev)
+		if adopted != nil {
+			return adopted, nil
+		}
 		if err != nil {
 			if prev != nil && prev.RefreshToken != "" {
 				// A shared refresh token is spent only under the lock.
@@ -272,9 +302,10 @@ func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) 
 			s.logger.Warn("auth: token store lock unavailable; renewing without it", "error", err)
 		} else {
 			defer unlock()
+			f.lease = lease
 		}
 	}
-	stored, err := s.store.Load(ctx)
+	stored, err := s.load(ctx, &f)
 	switch {
 	case err != nil && s.locker != nil && prev != nil && prev.RefreshToken != "":
 		// Another process may have rotated the refresh token we hold; only
@@ -297,11 +328,82 @@ func (s *Source) renew(ctx context.Context, prev *oauth2.Token) (*entry, error) 
 			prev = stored // its refresh token is the newest there is
 		}
 	}
-	return s.obtain(ctx, prev)
+	return s.obtain(ctx, prev, f)
 }
 
-// obtain asks the grant for a token and saves it before anyone can use it.
-func (s *Source) obtain(ctx context.Context, prev *oauth2.Token) (*entry, error) {
+// While another process holds the store's lock, a renewal tries to take it for
+// lockTry (one attempt or two), then waits lockPoll (jittered by half) before it
+// looks at the store and tries again.
+const (
+	lockTry  = 5 * time.Millisecond
+	lockPoll = 50 * time.Millisecond
+)
+
+// lockOrAdopt takes the store's lock, unless the store holds a fresh token that
+// another process saved: then it returns that token's entry. It looks before
+// each attempt, without the lock (adopting spends nothing), so that a fleet's
+// replicas adopt a new token together as soon as it is saved, instead of taking
+// the lock one after the other to read it.
+func (s *Source) lockOrAdopt(ctx context.Context, prev *oauth2.Token) (unlock func(), lease context.Context, adopted *entry, err error) {
+	for {
+		stored, loadErr := s.store.Load(ctx)
+		if loadErr != nil {
+			// The store is unreachable: a short attempt would time out for
+			// that reason too, so wait for the lock as long as it takes, or
+			// for its own error.
+			unlock, lease, err = s.lock(ctx)
+			return unlock, lease, nil, err
+		}
+		if stored != nil && stored.AccessToken != "" &&
+			(prev == nil || stored.AccessToken != prev.AccessToken && !stored.Expiry.Before(prev.Expiry)) {
+			if e := s.entryFor(stored); s.now().Before(e.renewAt) {
+				s.logger.Debug("auth: using the token from the store")
+				return nil, nil, e, nil
+			}
+		}
+		tryCtx, cancel := context.WithTimeout(ctx, lockTry)
+		unlock, lease, err = s.lock(tryCtx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return unlock, lease, nil, err
+		}
+		t := time.NewTimer(lockPoll/2 + rand.N(lockPoll/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, nil, fmt.Errorf("auth: waiting for the token store's lock: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// lock takes the store's lock, and its lease when the locker is a [LeaseLocker].
+func (s *Source) lock(ctx context.Context) (unlock func(), lease context.Context, err error) {
+	if ll, ok := s.locker.(LeaseLocker); ok {
+		lease, unlock, err = ll.LockLease(ctx)
+		return unlock, lease, err
+	}
+	unlock, err = s.locker.Lock(ctx)
+	return unlock, nil, err
+}
+
+// load reads the store, noting in f the generation when it is a [FencedStore].
+func (s *Source) load(ctx context.Context, f *fence) (*oauth2.Token, error) {
+	fs, ok := s.store.(FencedStore)
+	if !ok {
+		return s.store.Load(ctx)
+	}
+	tok, gen, err := fs.LoadGeneration(ctx)
+	f.gen, f.fenced = gen, err == nil
+	return tok, err
+}
+
+// obtain asks the grant for a token and saves it before anyone can use it. It
+// spends nothing once the lease of f has ended.
+func (s *Source) obtain(ctx context.Context, prev *oauth2.Token, f fence) (*entry, error) {
+	if f.lease != nil && f.lease.Err() != nil {
+		return nil, fmt.Errorf("auth: not renewing: %w", ErrLeaseLost)
+	}
 	start := s.now()
 	tok, err := s.grant.Token(ctx, prev)
 	if err != nil {
@@ -316,14 +418,45 @@ func (s *Source) obtain(ctx context.Context, prev *oauth2.Token) (*entry, error)
 		// server has spent the old refresh token, so this one must be kept.
 		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 		defer cancel()
-		if err := s.store.Save(saveCtx, tok); err != nil {
-			// The token is valid and its predecessor may be spent: keep it in
-			// memory (the next renewal saves again) rather than lose it too.
-			s.logger.Error("auth: saving the new token failed; it is kept in memory only", "error", err)
+		if newer := s.save(saveCtx, tok, f); newer != nil {
+			return newer, nil
 		}
 	}
 	s.logger.Debug("auth: token obtained", "expires_in", tok.Expiry.Sub(start).Round(time.Second))
 	return s.entryFor(tok), nil
+}
+
+// save stores tok; conditionally when f is fenced, so that a renewer that lost
+// the lock does not overwrite a newer token. It returns the newer token's entry
+// when the store holds one, for the Source to adopt; nil when tok was saved, or
+// when saving failed and tok is kept in memory only.
+func (s *Source) save(ctx context.Context, tok *oauth2.Token, f fence) *entry {
+	fs, _ := s.store.(FencedStore)
+	if fs == nil || !f.fenced {
+		if err := s.store.Save(ctx, tok); err != nil {
+			// The token is valid and its predecessor may be spent: keep it in
+			// memory (the next renewal saves again) rather than lose it too.
+			s.logger.Error("auth: saving the new token failed; it is kept in memory only", "error", err)
+		}
+		return nil
+	}
+	err := fs.SaveIf(ctx, tok, f.gen)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrStale) {
+		s.logger.Error("auth: saving the new token failed; it is kept in memory only", "error", err)
+		return nil
+	}
+	newer, _, err := fs.LoadGeneration(ctx)
+	if err == nil && newer != nil && newer.AccessToken != "" {
+		if e := s.entryFor(newer); s.now().Before(e.expireAt) {
+			s.logger.Warn("auth: another process saved a newer token during this renewal (the lock was lost); using it")
+			return e
+		}
+	}
+	s.logger.Error("auth: another process saved a newer token during this renewal, which cannot be used; this one is kept in memory only", "error", err)
+	return nil
 }
 
 // normalize gives tok an absolute Expiry on s's clock and the type "Bearer",

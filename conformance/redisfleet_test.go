@@ -19,7 +19,21 @@ import (
 func TestFleetSharesOneTokenFosite(t *testing.T) {
 	t.Parallel()
 	srv := oauthtest.NewFosite(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
-	fleettest.Run(t, fleettest.Config{
+	fleettest.Run(t, fositeFleet(srv))
+}
+
+// A renewer paused with the lock held, past the lock's expiry, while another
+// replica renews (internal/testing/fleettest says how): fosite would revoke the token
+// family if the paused one presented the refresh token the other spent.
+func TestPausedRenewerDoesNotSpendTheSpentRefreshTokenFosite(t *testing.T) {
+	t.Parallel()
+	srv := oauthtest.NewFosite(t, oauthtest.Options{AccessTokenLifespan: time.Hour})
+	fleettest.RunPausedRenewer(t, fositeFleet(srv))
+}
+
+// fositeFleet is the fleettest configuration of srv.
+func fositeFleet(srv *oauthtest.Server) fleettest.Config {
+	return fleettest.Config{
 		Helper: "TestHelperProcessFleet", TokenURL: srv.TokenURL, APIURL: srv.ResourceURL,
 		ClientID: oauthtest.PublicClientID, Username: oauthtest.Username, Password: oauthtest.Password,
 		Counts: func() fleettest.Counts {
@@ -34,7 +48,7 @@ func TestFleetSharesOneTokenFosite(t *testing.T) {
 				Failed: failed, Reuse: s.RefreshReuse + s.ReuseDetections,
 			}
 		},
-	})
+	}
 }
 
 // TestHelperProcessFleet is not a test: TestFleetSharesOneTokenFosite runs it

@@ -19,12 +19,15 @@
 // # How the fleet renews
 //
 // A Source serves its cached token without touching Redis. When the token nears
-// its end, the Source takes the Store's lock, reloads the stored token and adopts
-// it if another replica has already renewed; only otherwise does it call the
-// token endpoint, and it saves the new token before releasing the lock. The other
-// replicas keep using the still-valid token meanwhile, or, when theirs has run
-// out, wait for the lock and then adopt the new token. So a renewal costs the
-// fleet one token request.
+// its end, the Source looks at the stored token and adopts it if another replica
+// has already renewed; otherwise it takes the Store's lock, reloads the token
+// under it, and only then calls the token endpoint, saving the new token before
+// releasing the lock. The other replicas keep using the still-valid token
+// meanwhile, or, when theirs has run out, wait; while the lock is held they look
+// at the stored token every 25-50ms and adopt the new one as soon as it is saved,
+// all together, rather than taking the lock one after the other. So a renewal
+// costs the fleet one token request and a few Redis commands per replica
+// (BENCHMARKS.md counts them for 10 to 1,000 replicas).
 //
 // Some servers (Ory Hydra and others built on fosite) revoke the previous access
 // token when its refresh token is spent, so the other replicas' next call gets a
@@ -39,11 +42,21 @@
 // stops extending it: the others wait at most LockTTL. Waiters poll with backoff
 // and jitter, at most 50ms apart.
 //
-// The lock is advisory and, like every lock with an expiry, not a fence: a
-// holder cut off from Redis for longer than LockTTL, but not from the token
-// endpoint, may still be renewing when another replica takes over. Keep LockTTL
-// well above a Redis outage you expect to ride out, and well below the time the
-// fleet can wait for a token.
+// A lock with an expiry can be lost while held: a holder paused, or cut off from
+// Redis, for longer than LockTTL, while the token endpoint stays reachable, may
+// still be renewing when another replica takes over. Two things keep that from
+// doing harm. The lease ([Store.LockLease], an [auth.LeaseLocker]) ends as soon
+// as the holder learns of the loss, an extension finding another owner or none
+// succeeding within LockTTL, and a Source checks it before spending a token or
+// refresh token: it spends nothing, and renews again, adopting the new holder's
+// token. And saves are fenced ([Store.SaveIf], an [auth.FencedStore]): each saved
+// token has a generation, and a Source saves only if the store still holds the
+// generation it loaded under the lock, so a renewer that learned too late (its
+// request already answered) adopts the newer token instead of overwriting it.
+// Only a loss in the instant between the check and the token request can still
+// present a refresh token another replica spent. Keep LockTTL well above a Redis
+// outage you expect to ride out, and well below the time the fleet can wait for
+// a token.
 //
 // # When Redis is unavailable
 //
@@ -56,14 +69,18 @@
 //
 // How long a command takes to fail is the Redis client's choice: go-redis
 // retries (MaxRetries, DialerRetries) for about two seconds by default, and a
-// renewal makes up to four commands. Lower those options for a faster fallback;
+// renewal makes about five commands. Lower those options for a faster fallback;
 // [auth.WithRenewTimeout] bounds the whole renewal.
 //
 // # Keys in Redis
 //
-// The token is stored at "mindpeeker:{namespace:key}:token" and the lock at
-// "mindpeeker:{namespace:key}:lock". The hash tag {namespace:key} puts both in
-// the same Redis Cluster slot. One Redis may serve many applications
+// The token is stored at "mindpeeker:{namespace:key}:token", its generation (a
+// decimal counter, nothing secret) at "mindpeeker:{namespace:key}:gen" and the
+// lock at "mindpeeker:{namespace:key}:lock". The hash tag {namespace:key} puts
+// them in the same Redis Cluster slot, so that one script may read or write the
+// token and its generation together. A token saved by a version of this package
+// without generations is generation 0, and replicas of such a version read and
+// write the token as before (their saves are not fenced). One Redis may serve many applications
 // (namespaces), clients and users (keys). The token key has no expiry unless
 // Options.TTL is set; set it a little past the refresh token's useful life so
 // abandoned tokens do not linger.

@@ -21,7 +21,12 @@ func TestFleetSharesOneTokenMindPeekerTest(t *testing.T) {
 	t.Parallel()
 	srv := mindpeekertest.NewServer(mindpeekertest.WithTokenLifetime(2 * time.Second)) // strict refresh
 	t.Cleanup(srv.Close)
-	fleettest.Run(t, fleettest.Config{
+	fleettest.Run(t, mindpeekertestFleet(srv))
+}
+
+// mindpeekertestFleet is the fleettest configuration of srv.
+func mindpeekertestFleet(srv *mindpeekertest.Server) fleettest.Config {
+	return fleettest.Config{
 		Helper: helperTest, TokenURL: srv.TokenURL(), APIURL: srv.APIURL() + "/sessions",
 		ClientID: mindpeekertest.PublicClientID, Username: mindpeekertest.DefaultUsername, Password: mindpeekertest.DefaultPassword,
 		Counts: func() fleettest.Counts {
@@ -32,7 +37,15 @@ func TestFleetSharesOneTokenMindPeekerTest(t *testing.T) {
 				Failed: s.TokenRequests - s.TokensIssued, Reuse: s.SpentRefreshReuse,
 			}
 		},
-	})
+	}
+}
+
+// A renewer paused with the lock held, past the lock's expiry, while another
+// replica renews: it must not spend the refresh token the other one spent.
+func TestPausedRenewerDoesNotSpendTheSpentRefreshToken(t *testing.T) {
+	srv := mindpeekertest.NewServer(mindpeekertest.WithTokenLifetime(time.Hour)) // strict refresh
+	t.Cleanup(srv.Close)
+	fleettest.RunPausedRenewer(t, mindpeekertestFleet(srv))
 }
 
 func TestFleetSurvivesRenewerKilledMidRenewal(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -95,6 +96,7 @@ type Store struct {
 	namespace, key string
 	tokenKey       string // mindpeeker:{namespace:key}:token
 	lockKey        string // mindpeeker:{namespace:key}:lock
+	genKey         string // mindpeeker:{namespace:key}:gen
 	sealer         *sealer
 	allowPlaintext bool
 	ttl, lockTTL   time.Duration
@@ -134,9 +136,10 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	// The hash tag {namespace:key} puts the token and its lock in one cluster slot.
+	// The hash tag {namespace:key} puts the token, its generation and its lock
+	// in one cluster slot, so that one script may use them together.
 	base := "mindpeeker:{" + opts.Namespace + ":" + opts.Key + "}:"
-	s.tokenKey, s.lockKey = base+"token", base+"lock"
+	s.tokenKey, s.lockKey, s.genKey = base+"token", base+"lock", base+"gen"
 	switch {
 	case len(opts.EncryptionKeys) > 0:
 		sl, err := newSealer(opts.EncryptionKeys)
@@ -171,6 +174,41 @@ func (s *Store) TokenKey() string { return s.tokenKey }
 // LockKey returns the Redis key of the lock, "mindpeeker:{namespace:key}:lock".
 func (s *Store) LockKey() string { return s.lockKey }
 
+// GenerationKey returns the Redis key holding the stored token's generation (see
+// [Store.SaveIf]), "mindpeeker:{namespace:key}:gen": a decimal counter, nothing
+// secret.
+func (s *Store) GenerationKey() string { return s.genKey }
+
+var (
+	// loadScript reads the token (bounded, as GETRANGE) and its generation in
+	// one atomic step, and whether the token key exists when its value is empty.
+	loadScript = redis.NewScript(`
+local v = redis.call("GETRANGE", KEYS[1], 0, ARGV[1])
+local n = 1
+if v == "" then n = redis.call("EXISTS", KEYS[1]) end
+return {n, v, redis.call("GET", KEYS[2]) or "0"}`)
+	// saveScript stores a value as the next generation, only if the current
+	// generation is ARGV[3] (unless that is empty), with ARGV[2] milliseconds of
+	// expiry on both keys (none when 0). It returns {saved, generation}.
+	saveScript = redis.NewScript(`
+local g = tonumber(redis.call("GET", KEYS[2]) or "0")
+if ARGV[3] ~= "" and g ~= tonumber(ARGV[3]) then return {0, g} end
+g = string.format("%d", g + 1)
+if ARGV[2] ~= "0" then
+	redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+	redis.call("SET", KEYS[2], g, "PX", ARGV[2])
+else
+	redis.call("SET", KEYS[1], ARGV[1])
+	redis.call("SET", KEYS[2], g)
+end
+return {1, g}`)
+	// deleteScript deletes the token and moves the generation on, so that a
+	// renewer that loaded the deleted token cannot save over the deletion.
+	deleteScript = redis.NewScript(`
+redis.call("DEL", KEYS[1])
+return redis.call("INCR", KEYS[2])`)
+)
+
 // storedToken is the JSON inside a value: the token plus the extra fields worth keeping.
 type storedToken struct {
 	*oauth2.Token
@@ -184,24 +222,55 @@ type storedToken struct {
 // cannot be reached; an [auth.Source] then logs a warning and renews from its
 // grant.
 func (s *Store) Load(ctx context.Context) (*oauth2.Token, error) {
+	tok, _, err := s.LoadGeneration(ctx)
+	return tok, err
+}
+
+// LoadGeneration is [Store.Load], and also returns the token's generation: the
+// number of saves and deletions so far, 0 for a token saved by a version of
+// this package without generations. Token and generation are read in one
+// atomic step (a script).
+func (s *Store) LoadGeneration(ctx context.Context) (*oauth2.Token, uint64, error) {
 	// GETRANGE, not GET: a value larger than any token is never read whole.
-	raw, err := s.rdb.GetRange(ctx, s.tokenKey, 0, maxValueSize).Bytes()
+	res, err := loadScript.Run(ctx, s.rdb, []string{s.tokenKey, s.genKey}, maxValueSize).Slice()
 	if err != nil {
-		return nil, wrapErr(ctx, "loading the token", err)
+		return nil, 0, wrapErr(ctx, "loading the token", err)
 	}
-	if len(raw) == 0 { // no such key, or an empty value (never one this Store wrote)
-		n, err := s.rdb.Exists(ctx, s.tokenKey).Result()
-		if err != nil {
-			return nil, wrapErr(ctx, "loading the token", err)
-		}
-		if n == 0 {
-			return nil, nil
-		}
+	exists, raw, gen, err := parseLoad(res)
+	if err != nil {
+		return nil, 0, err
 	}
+	if !exists { // an empty value (never one this Store wrote) is an error below
+		return nil, gen, nil
+	}
+	tok, err := s.decode(raw)
+	return tok, gen, err
+}
+
+// parseLoad reads loadScript's answer.
+func parseLoad(res []any) (exists bool, raw []byte, gen uint64, err error) {
+	if len(res) != 3 {
+		return false, nil, 0, errors.New("redisstore: loading the token: unexpected answer from Redis")
+	}
+	n, _ := res[0].(int64)
+	v, ok1 := res[1].(string)
+	g, ok2 := res[2].(string)
+	if !ok1 || !ok2 {
+		return false, nil, 0, errors.New("redisstore: loading the token: unexpected answer from Redis")
+	}
+	if gen, err = strconv.ParseUint(g, 10, 64); err != nil {
+		return false, nil, 0, fmt.Errorf("redisstore: the stored generation %.20q is not a number", g)
+	}
+	return n == 1, []byte(v), gen, nil
+}
+
+// decode turns a stored value into a token.
+func (s *Store) decode(raw []byte) (*oauth2.Token, error) {
 	if len(raw) > maxValueSize {
 		return nil, fmt.Errorf("redisstore: the stored token is larger than %d bytes", maxValueSize)
 	}
 	data := raw
+	var err error
 	switch {
 	case len(raw) > 0 && raw[0] == '{':
 		if !s.allowPlaintext {
@@ -240,33 +309,62 @@ func (st *storedToken) extra() map[string]any {
 // Save replaces the stored token with t: the JSON of t (access_token,
 // token_type, refresh_token, expiry, expires_in, plus scope and id_token when
 // the server sent them), encrypted with the first encryption key, with
-// Options.TTL as its expiry when set.
+// Options.TTL as its expiry when set. The generation moves on by one.
 func (s *Store) Save(ctx context.Context, t *oauth2.Token) error {
+	return s.save(ctx, t, "")
+}
+
+// SaveIf is [Store.Save] if the store still holds generation, and fails with an
+// error wrapping [auth.ErrStale] otherwise, saving nothing: another process
+// saved (or deleted) the token since this one loaded generation. The check and
+// the write are one script, atomic on the Redis server. An [auth.Source] saves
+// with it, so that a renewer that lost the lock never overwrites a newer token.
+func (s *Store) SaveIf(ctx context.Context, t *oauth2.Token, generation uint64) error {
+	return s.save(ctx, t, strconv.FormatUint(generation, 10))
+}
+
+// save runs saveScript, conditionally when ifGen is not empty.
+func (s *Store) save(ctx context.Context, t *oauth2.Token, ifGen string) error {
+	value, err := s.encode(t)
+	if err != nil {
+		return err
+	}
+	res, err := saveScript.Run(ctx, s.rdb, []string{s.tokenKey, s.genKey}, value, s.ttl.Milliseconds(), ifGen).Int64Slice()
+	if err != nil {
+		return wrapErr(ctx, "saving the token", err)
+	}
+	if len(res) != 2 {
+		return errors.New("redisstore: saving the token: unexpected answer from Redis")
+	}
+	if res[0] == 0 {
+		return fmt.Errorf("redisstore: saving the token: %w (generation %d, not %s)", auth.ErrStale, res[1], ifGen)
+	}
+	return nil
+}
+
+// encode turns t into the value stored: its JSON, sealed when the Store encrypts.
+func (s *Store) encode(t *oauth2.Token) ([]byte, error) {
 	if t == nil {
-		return errors.New("redisstore: Save: nil token")
+		return nil, errors.New("redisstore: Save: nil token")
 	}
 	st := storedToken{Token: t}
 	st.Scope, _ = t.Extra("scope").(string)
 	st.IDToken, _ = t.Extra("id_token").(string)
 	value, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("redisstore: encoding the token: %w", err)
+		return nil, fmt.Errorf("redisstore: encoding the token: %w", err)
 	}
 	if s.sealer != nil {
-		if value, err = s.sealer.seal(value, s.tokenKey); err != nil {
-			return err
-		}
+		return s.sealer.seal(value, s.tokenKey)
 	}
-	if err := s.rdb.Set(ctx, s.tokenKey, value, s.ttl).Err(); err != nil {
-		return wrapErr(ctx, "saving the token", err)
-	}
-	return nil
+	return value, nil
 }
 
-// Delete removes the stored token, as a logout does. It is not an error when
+// Delete removes the stored token, as a logout does, and moves the generation
+// on, so that a renewal under way cannot save it back. It is not an error when
 // there is none. The lock is left alone.
 func (s *Store) Delete(ctx context.Context) error {
-	if err := s.rdb.Del(ctx, s.tokenKey).Err(); err != nil {
+	if err := deleteScript.Run(ctx, s.rdb, []string{s.tokenKey, s.genKey}).Err(); err != nil {
 		return wrapErr(ctx, "deleting the token", err)
 	}
 	return nil
@@ -303,6 +401,6 @@ func (s *Store) LogValue() slog.Value {
 }
 
 var (
-	_ auth.Store  = (*Store)(nil)
-	_ auth.Locker = (*Store)(nil)
+	_ auth.FencedStore = (*Store)(nil)
+	_ auth.LeaseLocker = (*Store)(nil)
 )
