@@ -1,0 +1,157 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mindpeeker/mindpeeker-go/client"
+)
+
+// scripted is an API server answering each request with the next body of a
+// script (the last one again when the script is spent), counting requests.
+type scripted struct {
+	mu       sync.Mutex
+	bodies   []string
+	status   int
+	requests []string
+}
+
+func newScripted(t *testing.T, status int, bodies ...string) (*scripted, *client.Client) {
+	t.Helper()
+	s := &scripted{bodies: bodies, status: status}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests = append(s.requests, r.Method+" "+r.URL.RequestURI())
+		body := s.bodies[min(len(s.requests), len(s.bodies))-1]
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(s.status)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", APIKey: "mpk_test", MaxRetries: -1})
+	require.NoError(t, err)
+	return s, c
+}
+
+func (s *scripted) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// badIDs are ids that would name another resource, or none, if sent.
+var badIDs = []string{
+	"", ".", "..", "../api-keys/key_1", "ses_1/../../api-keys/key_1", `..\api-keys`, "a/b",
+	"ses_1?x=1", "ses_1#f", "%2e%2e", "ses%2F1", "ses 1", " ses_1", "ses_1\n", "ses_1\r\nX: y",
+	"ses\x00", "ses\x7f", "sés_1", "ses_\u202e1", strings.Repeat("a", 129), "-rf", "_x",
+}
+
+func TestIDsAreNeverPaths(t *testing.T) {
+	srv, c := newScripted(t, http.StatusOK, `{"id":"key_1","key":"mpk_x"}`)
+	ctx := context.Background()
+	calls := map[string]func(id string) error{
+		"Sessions.Get":    func(id string) error { _, err := c.Sessions.Get(ctx, id); return err },
+		"Sessions.Delete": func(id string) error { return c.Sessions.Delete(ctx, id) },
+		"APIKeys.Get":     func(id string) error { _, err := c.APIKeys.Get(ctx, id); return err },
+		"APIKeys.Revoke":  func(id string) error { return c.APIKeys.Revoke(ctx, id) },
+		"APIKeys.Rotate":  func(id string) error { _, err := c.APIKeys.Rotate(ctx, id); return err },
+	}
+	for name, call := range calls {
+		for _, id := range badIDs {
+			t.Run(fmt.Sprintf("%s/%q", name, id), func(t *testing.T) {
+				err := call(id)
+				require.ErrorIs(t, err, client.ErrInvalidID)
+				assert.Zero(t, srv.count(), "nothing is sent for id %q", id)
+			})
+		}
+	}
+	for _, id := range []string{"ses_0000000a1b2c3d4e", "key_AbC-09.x", "1", strings.Repeat("a", 128)} {
+		_, err := c.APIKeys.Get(ctx, id)
+		assert.NoError(t, err, "a legitimate id %q is accepted", id)
+	}
+}
+
+func TestTwoXXThatIsNotTheObject(t *testing.T) {
+	ctx := context.Background()
+	bodies := []string{"null", "{}", `{"name":"x"}`, "[]", `"ses_1"`, "1", ""}
+	for _, body := range bodies {
+		t.Run(fmt.Sprintf("%q", body), func(t *testing.T) {
+			_, c := newScripted(t, http.StatusOK, body)
+			s, err := c.Sessions.Get(ctx, "ses_1")
+			assert.Error(t, err, "Sessions.Get")
+			assert.Nil(t, s)
+			_, err = c.Sessions.Create(ctx, nil)
+			assert.Error(t, err, "Sessions.Create")
+			_, err = c.APIKeys.Get(ctx, "key_1")
+			assert.Error(t, err, "APIKeys.Get")
+			_, err = c.APIKeys.Create(ctx, nil)
+			assert.Error(t, err, "APIKeys.Create")
+			k, err := c.APIKeys.Rotate(ctx, "key_1")
+			require.Error(t, err, "APIKeys.Rotate")
+			assert.Nil(t, k)
+			var de *client.DecodeError
+			assert.ErrorAs(t, err, &de)
+		})
+	}
+	t.Run("rotate without the new key", func(t *testing.T) {
+		_, c := newScripted(t, http.StatusCreated, `{"id":"key_2","name":"ci"}`)
+		_, err := c.APIKeys.Rotate(ctx, "key_1")
+		require.ErrorIs(t, err, client.ErrNotObject)
+		var ue *client.UnconfirmedError
+		require.ErrorAs(t, err, &ue, "the rotation may stand: the caller gets the Idempotency-Key to fetch its answer")
+		assert.NotEmpty(t, ue.IdempotencyKey)
+		assert.Contains(t, err.Error(), "old key may already be revoked")
+	})
+}
+
+func TestPaginationAlwaysEnds(t *testing.T) {
+	page := func(next string, more bool, items ...string) string {
+		return fmt.Sprintf(`{"data":[%s],"has_more":%t,"next_cursor":%q}`, strings.Join(items, ","), more, next)
+	}
+	item := `{"id":"ses_1"}`
+	tests := []struct {
+		name   string
+		bodies []string
+		max    int // requests at most
+	}{
+		{"cycle of one", []string{page("A", true, item)}, 3},
+		{"cycle A B A", []string{page("A", true, item), page("B", true, item), page("A", true, item)}, 4},
+		{"cycle of five", []string{page("A", true, item), page("B", true, item), page("C", true, item), page("D", true, item), page("E", true, item), page("B", true, item)}, 7},
+		{"cycle back to the start", []string{page("A", true, item), page("", true, item)}, 3},
+		{"null item", []string{`{"data":[{"id":"ses_1"},null],"has_more":false}`}, 1},
+		{"null page", []string{"null"}, 1},
+		{"empty pages forever", nil, 20},
+	}
+	for i := range 3000 {
+		tests[len(tests)-1].bodies = append(tests[len(tests)-1].bodies, page(fmt.Sprint("c", i), true))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newScripted(t, http.StatusOK, tt.bodies...)
+			var errs []error
+			n := 0
+			for s, err := range c.Sessions.List(context.Background(), nil) {
+				if n++; n > 100 {
+					break
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				require.NotNil(t, s, "an item without an error is never nil")
+			}
+			require.Len(t, errs, 1, "the listing ends with one error")
+			assert.ErrorIs(t, errs[0], client.ErrPagination)
+			assert.LessOrEqual(t, srv.count(), tt.max)
+		})
+	}
+}
