@@ -149,9 +149,11 @@ func TestPagesBounds(t *testing.T) {
 		fetch pager.Fetch[item]
 		want  error
 	}{
-		"empty pages":   {empty, pager.ErrEmptyPages},
-		"long cursor":   {longCursor, pager.ErrBadCursor},
-		"start reached": {func(context.Context, string) (*pager.Page[item], error) { return &pager.Page[item]{HasMore: true, NextCursor: "s"}, nil }, pager.ErrCursorCycle},
+		"empty pages": {empty, pager.ErrEmptyPages},
+		"long cursor": {longCursor, pager.ErrBadCursor},
+		"start reached": {func(context.Context, string) (*pager.Page[item], error) {
+			return &pager.Page[item]{HasMore: true, NextCursor: "s"}, nil
+		}, pager.ErrCursorCycle},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fetches := 0
