@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -154,4 +155,42 @@ func TestPaginationAlwaysEnds(t *testing.T) {
 			assert.LessOrEqual(t, srv.count(), tt.max)
 		})
 	}
+}
+
+func TestServerTextIsBoundedAndClean(t *testing.T) {
+	hostile := "\x1b[2J\x1b]0;owned\x07" + strings.Repeat("A\x1b[31m\r\n", 200_000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "req_1"+strings.Repeat("r", 5000))
+		if r.URL.Path == "/token" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"invalid_client\u001b[0m","error_description":%s}`, jsonString(hostile[:500_000]))
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"code":"invalid_request","message":%s}}`, jsonString(hostile[:60_000]))
+	}))
+	defer srv.Close()
+	for name, cfg := range map[string]client.Config{
+		"api error":   {BaseURL: srv.URL, APIKey: "mpk_x"},
+		"token error": {BaseURL: srv.URL, TokenURL: srv.URL + "/token", ClientID: "id", ClientSecret: "cs"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := client.New(cfg)
+			require.NoError(t, err)
+			_, err = c.Sessions.Get(context.Background(), "ses_1")
+			require.Error(t, err)
+			msg := err.Error()
+			assert.Less(t, len(msg), 1500, "bounded")
+			assert.NotContains(t, msg, "\x1b")
+			assert.NotContains(t, msg, "\r")
+			assert.NotContains(t, msg, "\n")
+			assert.NotContains(t, msg, "\a")
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -57,12 +57,6 @@ func TestSentinels(t *testing.T) {
 	assert.False(t, errors.Is(&apierror.Error{StatusCode: 404}, errors.New("other")))
 }
 
-func TestExcerptBound(t *testing.T) {
-	assert.Equal(t, "abc…", apierror.Excerpt([]byte("abcdef"), 3))
-	assert.Equal(t, "a b…", apierror.Excerpt([]byte("a b c d"), 3))
-	assert.Equal(t, "a b", apierror.Excerpt([]byte("  a \n\t b  "), 10))
-}
-
 func ExampleParseRetryAfter() {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for _, v := range []string{"120", "Mon, 23 Nov 2026 12:00:30 GMT", "soon"} {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
 )
 
@@ -200,7 +201,8 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("mindpeeker: decoding HTTP %d response: %v", e.Status, e.Err)
+	// encoding/json quotes parts of the body (a number's digits): bounded.
+	return fmt.Sprintf("mindpeeker: decoding HTTP %d response: %s", e.Status, auth.Excerpt(e.Err.Error(), auth.MaxServerText))
 }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
