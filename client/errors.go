@@ -36,6 +36,10 @@ var (
 	// key without its value); the error is a *DecodeError, and for Create and
 	// Rotate an *UnconfirmedError, since the server acted.
 	ErrNotObject = transport.ErrNotObject
+	// ErrInvalidHeader: a header name or value (API key, User-Agent, a
+	// Credential's header) holds a control character or is malformed: refused
+	// by New, or before sending for per-request credentials; never retried.
+	ErrInvalidHeader = transport.ErrInvalidHeader
 )
 
 // UnconfirmedError is returned when a call that changes something (Create,

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +13,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
+	"github.com/mindpeeker/mindpeeker-go/sessions"
 )
 
 // scripted is an API server answering each request with the next body of a
@@ -193,4 +197,59 @@ func TestServerTextIsBoundedAndClean(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+type nilSource struct{ tok *oauth2.Token }
+
+func (s nilSource) Token() (*oauth2.Token, error) { return s.tok, nil }
+
+type headerFunc func() (string, string)
+
+func (f headerFunc) AuthHeader(context.Context) (string, string, error) {
+	n, v := f()
+	return n, v, nil
+}
+
+func TestConfigMistakesFailAtNew(t *testing.T) {
+	for name, cfg := range map[string]client.Config{
+		"api key with CRLF":    {APIKey: "mpk_x\r\nX-Evil: 1"},
+		"api key with LF":      {APIKey: "mpk_x\n"},
+		"api key with NUL":     {APIKey: "mpk\x00x"},
+		"user agent with CRLF": {APIKey: "mpk_x", UserAgent: "app/1\r\nX-Evil: 1"},
+		"user agent with DEL":  {APIKey: "mpk_x", UserAgent: "app\x7f"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := client.New(cfg)
+			require.ErrorIs(t, err, client.ErrInvalidHeader)
+			assert.NotContains(t, err.Error(), "mpk_x", "the value is not quoted")
+		})
+	}
+}
+
+func TestBuggyCollaboratorsAreErrors(t *testing.T) {
+	base := httptest.NewServer(http.NotFoundHandler())
+	defer base.Close()
+	for name, cfg := range map[string]client.Config{
+		"token source (nil, nil)":         {TokenSource: nilSource{}},
+		"token source empty access token": {TokenSource: nilSource{&oauth2.Token{}}},
+		"token with CRLF":                 {TokenSource: nilSource{&oauth2.Token{AccessToken: "a\r\nX: y"}}},
+		"grant (nil, nil)": {TokenSource: auth.NewSource(auth.GrantFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
+			return nil, nil
+		}))},
+		"credential with an empty name": {Credential: headerFunc(func() (string, string) { return "", "v" })},
+		"credential with a bad name":    {Credential: headerFunc(func() (string, string) { return "X Evil:", "v" })},
+		"credential value with CRLF":    {Credential: headerFunc(func() (string, string) { return "X-Deki-Token", "v\r\nX: y" })},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg.BaseURL, cfg.MaxRetries = base.URL, 3
+			c, err := client.New(cfg)
+			require.NoError(t, err)
+			var ue *client.UnconfirmedError
+			assert.NotPanics(t, func() {
+				_, err = c.Sessions.Create(context.Background(), &sessions.CreateParams{Title: "x"})
+			})
+			require.Error(t, err)
+			assert.False(t, errors.As(err, &ue), "never sent, so not unconfirmed: %v", err)
+		})
+	}
 }

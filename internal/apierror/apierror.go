@@ -18,7 +18,6 @@ import (
 // MaxBody bounds how much of an error response is read.
 const MaxBody = 64 << 10
 
-
 // Sentinels for the common checks: errors.Is(err, ErrNotFound) holds for any
 // *Error with that status, however it is wrapped.
 var (

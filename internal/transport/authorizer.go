@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 
@@ -50,8 +51,14 @@ func (b *bearer) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	if err != nil {
 		return nil, err
 	}
+	if tok == nil || tok.AccessToken == "" { // a buggy TokenSource: an error, not a panic
+		return nil, fmt.Errorf("the token source %T returned no access token", b.ts)
+	}
 	hv := b.last.Load()
 	if hv == nil || hv.tok != tok {
+		if err := CheckHeader("Authorization", tok.AccessToken); err != nil {
+			return nil, err
+		}
 		hv = &bearerHeader{tok: tok, value: []string{"Bearer " + tok.AccessToken}}
 		b.last.Store(hv)
 	}
@@ -94,6 +101,9 @@ func (c *header) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	name, value, err := c.cred.AuthHeader(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckHeader(name, value); err != nil { // checked per request: computed per request
+		return nil, fmt.Errorf("the credential %T: %w", c.cred, err)
 	}
 	if canon := http.CanonicalHeaderKey(name); canon != c.HeaderName() { // stored once, not per request
 		c.name.Store(canon)
