@@ -96,5 +96,10 @@ func tokenHTTPClient(c *http.Client) *http.Client {
 	}
 	cp := *c
 	cp.CheckRedirect = noCrossOriginRedirects(c.CheckRedirect)
+	base := cp.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	cp.Transport = expiresInTransport{next: base}
 	return &cp
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -100,7 +98,7 @@ func (r tokenResponse) token(path, refreshToken string) (*oauth2.Token, error) {
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
-	if secs, err := strconv.ParseInt(strings.Trim(string(r.ExpiresIn), `"`), 10, 64); err == nil && secs > 0 {
+	if secs, ok := auth.ParseExpiresIn(r.ExpiresIn); ok {
 		tok.ExpiresIn = secs
 		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
 	} else if exp, ok := auth.JWTExpiry(r.AccessToken); ok {

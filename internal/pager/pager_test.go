@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,5 +203,22 @@ func FuzzPages(f *testing.F) {
 			require.NotNil(t, it)
 		}
 		require.LessOrEqual(t, n, len(script))
+	})
+}
+
+// FuzzPath: any cursor a server gives travels as one query value, unchanged.
+func FuzzPath(f *testing.F) {
+	for _, s := range []string{"", "abc", "a b&c=d", "../x", "#frag", "%zz", "\x00\n"} {
+		f.Add(s, 20)
+	}
+	f.Fuzz(func(t *testing.T, cursor string, limit int) {
+		p, err := pager.Path("/sessions", limit, cursor)
+		if err != nil {
+			return
+		}
+		u, err := url.Parse("https://api.example.com/v1" + p)
+		require.NoError(t, err)
+		assert.Equal(t, "/v1/sessions", u.Path)
+		assert.Equal(t, cursor, u.Query().Get("cursor"))
 	})
 }
