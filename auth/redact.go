@@ -45,7 +45,7 @@ func (v View) String() string {
 			b.WriteString(", ")
 		}
 		b.WriteString(a.Key + ": ")
-		if val := a.Value.Resolve(); val.Kind() == slog.KindString {
+		if val := a.Value.Resolve(); val.Kind() == slog.KindString && val.String() != redactedText {
 			b.WriteString(strconv.Quote(val.String()))
 		} else {
 			fmt.Fprint(&b, val.Any())

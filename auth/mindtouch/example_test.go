@@ -16,7 +16,7 @@ func ExampleServerToken_Sign() {
 	fmt.Println(tok) // the secret is redacted
 	// Output:
 	// tkn_key_1700000000_=jane%40example.com_1b99d9a150eaae6692dacd83747ce0025e044b609afb9fd0ca096c8aa3d9d00f
-	// mindtouch.ServerToken{Key: "key", Secret: [REDACTED], User: "=jane@example.com"}
+	// mindtouch.ServerToken{key: "key", secret: [REDACTED], user: "=jane@example.com"}
 }
 
 func ExampleServerToken_Transport() {
