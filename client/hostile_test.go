@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/mindpeeker/mindpeeker-go/apikeys"
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
+	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 	"github.com/mindpeeker/mindpeeker-go/sessions"
 )
 
@@ -252,4 +254,55 @@ func TestBuggyCollaboratorsAreErrors(t *testing.T) {
 			assert.False(t, errors.As(err, &ue), "never sent, so not unconfirmed: %v", err)
 		})
 	}
+}
+
+// TestListingResumesFromItsCursor stops a listing after its first page (the
+// program dies) and resumes it from that page's NextCursor, against the
+// independent fake: every item exactly once, for sessions and API keys.
+func TestListingResumesFromItsCursor(t *testing.T) {
+	srv := mindpeekertest.NewServer()
+	defer srv.Close()
+	var wantSessions, wantKeys []string
+	for i := range 11 {
+		wantSessions = append(wantSessions, srv.CreateSession(fmt.Sprint("s", i)))
+		id, _ := srv.CreateAPIKey(fmt.Sprint("k", i), client.ScopeRemoteViewingRead)
+		wantKeys = append(wantKeys, id)
+	}
+	c, err := client.New(client.Config{BaseURL: srv.APIURL(), TokenURL: srv.TokenURL(),
+		ClientID: mindpeekertest.DefaultClientID, ClientSecret: mindpeekertest.DefaultClientSecret})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	var got []string
+	var cursor string
+	for page, err := range c.Sessions.ListPages(ctx, &sessions.ListParams{Limit: 4}) {
+		require.NoError(t, err)
+		for _, s := range page.Data {
+			got = append(got, s.ID)
+		}
+		cursor = page.NextCursor
+		break // dies here
+	}
+	require.NotEmpty(t, cursor)
+	for s, err := range c.Sessions.List(ctx, &sessions.ListParams{Limit: 4, Cursor: cursor}) {
+		require.NoError(t, err)
+		got = append(got, s.ID)
+	}
+	assert.Equal(t, wantSessions, got, "sessions: each exactly once, in order")
+
+	got, cursor = nil, ""
+	for page, err := range c.APIKeys.ListPages(ctx, &apikeys.ListParams{Limit: 3}) {
+		require.NoError(t, err)
+		for _, k := range page.Data {
+			got = append(got, k.ID)
+		}
+		if cursor = page.NextCursor; len(got) >= 6 {
+			break // dies after two pages
+		}
+	}
+	for k, err := range c.APIKeys.List(ctx, &apikeys.ListParams{Limit: 3, Cursor: cursor}) {
+		require.NoError(t, err)
+		got = append(got, k.ID)
+	}
+	assert.Equal(t, wantKeys, got, "API keys: each exactly once, in order")
 }
