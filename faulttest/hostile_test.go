@@ -147,8 +147,8 @@ var hostileRows = []row{
 		setup: inject(body(200, `{"data":[`+aSession+`,null],"has_more":false}`, getTarget)), want: brokenPagination, api: 1},
 	{name: "get/hostile-message", fault: "400 whose message is 100 KB of escape sequences and line breaks", op: getSession, warm: true,
 		setup: inject(body(400, `{"error":{"code":"invalid_request","message":`+jsonText(hostileText)+`}}`, getTarget)),
-		want: cleanText(isAPIError400), api: 1},
+		want:  cleanText(isAPIError400), api: 1},
 	{name: "token/hostile-description", fault: "400 `invalid_grant` whose error_description is 100 KB of escape sequences", op: getSession,
 		setup: inject(body(400, `{"error":"invalid_grant","error_description":`+jsonText(hostileText)+`}`, tokenTarget)),
-		want: cleanText(isTokenError), api: 0, token: 1},
+		want:  cleanText(isTokenError), api: 0, token: 1},
 }
