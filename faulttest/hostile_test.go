@@ -51,12 +51,12 @@ var (
 	}
 )
 
-// body is a FaultBody answering status with raw, times times.
+// body is a FaultBody answering status with raw, once.
 func body(status int, raw, target string) mindpeekertest.Fault {
 	return mindpeekertest.Fault{Kind: mindpeekertest.FaultBody, Status: status, Body: raw, Target: target}
 }
 
-// page is a list answer with n sessions (none when n is 0).
+// page is a list answer holding items.
 func page(next string, more bool, items ...string) string {
 	return fmt.Sprintf(`{"data":[%s],"has_more":%t,"next_cursor":%q}`, strings.Join(items, ","), more, next)
 }
