@@ -60,7 +60,7 @@ func (g ClientCredentials) Token(ctx context.Context, _ *oauth2.Token) (*oauth2.
 
 // view is the grant as every output shows it: its secrets redacted.
 func (g ClientCredentials) view() View {
-	return View{Type: "auth.ClientCredentials", Attrs: []slog.Attr{slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+	return View{Type: "auth.ClientCredentials", Attrs: []slog.Attr{slog.String("grant", "client_credentials"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
 		slog.String("client_secret", Redact(g.ClientSecret)), slog.Any("scopes", g.Scopes)}}
 }
 
@@ -130,7 +130,7 @@ func (g Password) config() *oauth2.Config {
 
 // view is the grant as every output shows it: its secrets redacted.
 func (g Password) view() View {
-	return View{Type: "auth.Password", Attrs: []slog.Attr{slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+	return View{Type: "auth.Password", Attrs: []slog.Attr{slog.String("grant", "password"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
 		slog.String("client_secret", Redact(g.ClientSecret)), slog.String("username", g.Username),
 		slog.String("password", Redact(g.Password)), slog.Any("scopes", g.Scopes)}}
 }
@@ -184,7 +184,7 @@ func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.To
 
 // view is the grant as every output shows it: its secrets redacted.
 func (g RefreshToken) view() View {
-	return View{Type: "auth.RefreshToken", Attrs: []slog.Attr{slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+	return View{Type: "auth.RefreshToken", Attrs: []slog.Attr{slog.String("grant", "refresh_token"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
 		slog.String("client_secret", Redact(g.ClientSecret)), slog.String("refresh_token", Redact(g.RefreshToken)),
 		slog.Any("scopes", g.Scopes)}}
 }

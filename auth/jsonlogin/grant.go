@@ -109,7 +109,7 @@ func (r tokenResponse) token(path, refreshToken string) (*oauth2.Token, error) {
 
 // view is the grant as every output shows it: its secret redacted.
 func (g Grant) view() auth.View {
-	return auth.View{Type: "jsonlogin.Grant", Attrs: []slog.Attr{
+	return auth.View{Type: "jsonlogin.Grant", Attrs: []slog.Attr{slog.String("grant", grantName),
 		slog.String("base_url", g.BaseURL), slog.String("user_key", g.UserKey), slog.String("user_secret", auth.Redact(g.UserSecret))}}
 }
 
