@@ -74,16 +74,23 @@ type Pending struct {
 	Verifier string `json:"verifier"`
 }
 
-// String shows the state and hides the verifier.
-func (p Pending) String() string {
-	return fmt.Sprintf("auth.Pending{State: %q, Verifier: %s}", p.State, redacted(p.Verifier))
+// view is the pending authorization as fmt and slog show it: the verifier
+// redacted. Its JSON is whole, by design: that is how it is kept (see Pending).
+func (p Pending) view() View {
+	return View{Type: "auth.Pending", Attrs: []slog.Attr{slog.String("state", p.State), slog.String("verifier", Redact(p.Verifier))}}
 }
 
-// GoString is String, so that %#v does not print the verifier either.
-func (p Pending) GoString() string { return p.String() }
+// String shows the state and hides the verifier.
+func (p Pending) String() string { return p.view().String() }
 
-// LogValue logs the state only.
-func (p Pending) LogValue() slog.Value { return slog.GroupValue(slog.String("state", p.State)) }
+// GoString is String, so that %#v does not print the verifier either.
+func (p Pending) GoString() string { return p.view().String() }
+
+// Format prints String for every verb, so that no verb reaches the verifier.
+func (p Pending) Format(f fmt.State, verb rune) { p.view().Format(f, verb) }
+
+// LogValue logs the state, and the verifier redacted.
+func (p Pending) LogValue() slog.Value { return p.view().LogValue() }
 
 // Start begins an authorization: it returns the URL to send the user's browser
 // to, and the Pending to hand to Exchange when the browser comes back. Each call
@@ -147,20 +154,28 @@ func (f *AuthCodeFlow) Exchange(ctx context.Context, p *Pending, callback url.Va
 	return tok, wrapTokenError("authorization_code", err)
 }
 
-// String describes the flow without its client secret.
-func (f *AuthCodeFlow) String() string {
-	return fmt.Sprintf("auth.AuthCodeFlow{AuthURL: %q, TokenURL: %q, ClientID: %q, ClientSecret: %s, RedirectURL: %q, Scopes: %q}",
-		f.cfg.Endpoint.AuthURL, f.cfg.Endpoint.TokenURL, f.cfg.ClientID, redacted(f.cfg.ClientSecret), f.cfg.RedirectURL, f.cfg.Scopes)
+// view is the flow as every output shows it: its client secret redacted.
+func (f *AuthCodeFlow) view() View {
+	return View{Type: "auth.AuthCodeFlow", Attrs: []slog.Attr{
+		slog.String("auth_url", f.cfg.Endpoint.AuthURL), slog.String("token_url", f.cfg.Endpoint.TokenURL),
+		slog.String("client_id", f.cfg.ClientID), slog.String("client_secret", Redact(f.cfg.ClientSecret)),
+		slog.String("redirect_url", f.cfg.RedirectURL), slog.Any("scopes", f.cfg.Scopes)}}
 }
+
+// String describes the flow without its client secret.
+func (f *AuthCodeFlow) String() string { return f.view().String() }
 
 // GoString is String, so that %#v does not print the secret either.
-func (f *AuthCodeFlow) GoString() string { return f.String() }
+func (f *AuthCodeFlow) GoString() string { return f.view().String() }
+
+// Format prints String for every verb, so that no verb reaches the secret.
+func (f *AuthCodeFlow) Format(s fmt.State, verb rune) { f.view().Format(s, verb) }
 
 // LogValue logs the flow without its client secret.
-func (f *AuthCodeFlow) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("grant", "authorization_code"),
-		slog.String("token_url", f.cfg.Endpoint.TokenURL), slog.String("client_id", f.cfg.ClientID))
-}
+func (f *AuthCodeFlow) LogValue() slog.Value { return f.view().LogValue() }
+
+// MarshalJSON encodes the flow without its client secret.
+func (f *AuthCodeFlow) MarshalJSON() ([]byte, error) { return f.view().MarshalJSON() }
 
 func checkEndpointURL(what, raw string) error {
 	u, err := url.Parse(raw)

@@ -21,11 +21,12 @@ type TokenError struct {
 
 func (e *TokenError) Error() string {
 	msg := "auth: " + e.Grant + " grant failed"
+	code, desc := Excerpt(e.Code, 64), Excerpt(e.Description, MaxServerText) // the server's words
 	switch {
-	case e.Code != "" && e.Description != "":
-		return fmt.Sprintf("%s: %s: %s", msg, e.Code, e.Description)
-	case e.Code != "":
-		return msg + ": " + e.Code
+	case code != "" && desc != "":
+		return fmt.Sprintf("%s: %s: %s", msg, code, desc)
+	case code != "":
+		return msg + ": " + code
 	case e.StatusCode != 0:
 		msg = fmt.Sprintf("%s: token endpoint answered HTTP %d", msg, e.StatusCode)
 		var re *oauth2.RetrieveError

@@ -60,20 +60,26 @@ func (g ClientCredentials) Token(ctx context.Context, _ *oauth2.Token) (*oauth2.
 	return tok, wrapTokenError("client_credentials", err)
 }
 
-// String describes the grant without its secret.
-func (g ClientCredentials) String() string {
-	return fmt.Sprintf("auth.ClientCredentials{TokenURL: %q, ClientID: %q, ClientSecret: %s, Scopes: %q}",
-		g.TokenURL, g.ClientID, redacted(g.ClientSecret), g.Scopes)
+// view is the grant as every output shows it: its secrets redacted.
+func (g ClientCredentials) view() View {
+	return View{Type: "auth.ClientCredentials", Attrs: []slog.Attr{slog.String("grant", "client_credentials"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+		slog.String("client_secret", Redact(g.ClientSecret)), slog.Any("scopes", g.Scopes)}}
 }
 
-// GoString is String, so that %#v does not print the secret either.
-func (g ClientCredentials) GoString() string { return g.String() }
+// String describes the grant without its secret.
+func (g ClientCredentials) String() string { return g.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (g ClientCredentials) GoString() string { return g.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (g ClientCredentials) Format(f fmt.State, verb rune) { g.view().Format(f, verb) }
 
 // LogValue logs the grant without its secret.
-func (g ClientCredentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("grant", "client_credentials"),
-		slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID))
-}
+func (g ClientCredentials) LogValue() slog.Value { return g.view().LogValue() }
+
+// MarshalJSON encodes the grant without its secret.
+func (g ClientCredentials) MarshalJSON() ([]byte, error) { return g.view().MarshalJSON() }
 
 // Password is the RFC 6749 §4.3 resource owner password credentials grant: the
 // first token comes from the username and password, later ones from the refresh
@@ -146,20 +152,27 @@ func (g Password) config() *oauth2.Config {
 		Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL, AuthStyle: authStyle(g.AuthStyle)}}
 }
 
-// String describes the grant without its secrets.
-func (g Password) String() string {
-	return fmt.Sprintf("auth.Password{TokenURL: %q, ClientID: %q, ClientSecret: %s, Username: %q, Password: %s, Scopes: %q}",
-		g.TokenURL, g.ClientID, redacted(g.ClientSecret), g.Username, redacted(g.Password), g.Scopes)
+// view is the grant as every output shows it: its secrets redacted.
+func (g Password) view() View {
+	return View{Type: "auth.Password", Attrs: []slog.Attr{slog.String("grant", "password"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+		slog.String("client_secret", Redact(g.ClientSecret)), slog.String("username", g.Username),
+		slog.String("password", Redact(g.Password)), slog.Any("scopes", g.Scopes)}}
 }
 
-// GoString is String, so that %#v does not print the secrets either.
-func (g Password) GoString() string { return g.String() }
+// String describes the grant without its secrets.
+func (g Password) String() string { return g.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (g Password) GoString() string { return g.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (g Password) Format(f fmt.State, verb rune) { g.view().Format(f, verb) }
 
 // LogValue logs the grant without its secrets.
-func (g Password) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("grant", "password"), slog.String("token_url", g.TokenURL),
-		slog.String("client_id", g.ClientID), slog.String("username", g.Username))
-}
+func (g Password) LogValue() slog.Value { return g.view().LogValue() }
+
+// MarshalJSON encodes the grant without its secrets.
+func (g Password) MarshalJSON() ([]byte, error) { return g.view().MarshalJSON() }
 
 // RefreshToken starts from a refresh token the user already has (from a login
 // done elsewhere). When a token is renewed, the refresh token of the token being
@@ -198,20 +211,27 @@ func (g RefreshToken) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.To
 	return tok, wrapTokenError("refresh_token", err)
 }
 
-// String describes the grant without its secrets.
-func (g RefreshToken) String() string {
-	return fmt.Sprintf("auth.RefreshToken{TokenURL: %q, ClientID: %q, ClientSecret: %s, RefreshToken: %s, Scopes: %q}",
-		g.TokenURL, g.ClientID, redacted(g.ClientSecret), redacted(g.RefreshToken), g.Scopes)
+// view is the grant as every output shows it: its secrets redacted.
+func (g RefreshToken) view() View {
+	return View{Type: "auth.RefreshToken", Attrs: []slog.Attr{slog.String("grant", "refresh_token"), slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID),
+		slog.String("client_secret", Redact(g.ClientSecret)), slog.String("refresh_token", Redact(g.RefreshToken)),
+		slog.Any("scopes", g.Scopes)}}
 }
 
-// GoString is String, so that %#v does not print the secrets either.
-func (g RefreshToken) GoString() string { return g.String() }
+// String describes the grant without its secrets.
+func (g RefreshToken) String() string { return g.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (g RefreshToken) GoString() string { return g.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (g RefreshToken) Format(f fmt.State, verb rune) { g.view().Format(f, verb) }
 
 // LogValue logs the grant without its secrets.
-func (g RefreshToken) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("grant", "refresh_token"),
-		slog.String("token_url", g.TokenURL), slog.String("client_id", g.ClientID))
-}
+func (g RefreshToken) LogValue() slog.Value { return g.view().LogValue() }
+
+// MarshalJSON encodes the grant without its secrets.
+func (g RefreshToken) MarshalJSON() ([]byte, error) { return g.view().MarshalJSON() }
 
 // refresh spends refreshToken exactly once through x/oauth2's refresh code.
 // x/oauth2 exports no "refresh now" call: its refresher sits behind a
@@ -239,11 +259,4 @@ func checkTokenURL(raw string) error {
 		return fmt.Errorf("auth: invalid token URL %s", RedactURL(raw))
 	}
 	return CheckSecureURL(u)
-}
-
-func redacted(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[REDACTED]"
 }

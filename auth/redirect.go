@@ -93,8 +93,16 @@ func TokenHTTPClient(c *http.Client) *http.Client {
 }
 
 // withTokenClient returns ctx carrying, under [oauth2.HTTPClient] where
-// x/oauth2 looks, the [TokenHTTPClient] copy of the client ctx carries.
+// x/oauth2 looks, the [TokenHTTPClient] copy of the client ctx carries, its
+// transport wrapped so that x/oauth2 can read any expires_in (see
+// expiresInTransport).
 func withTokenClient(ctx context.Context) context.Context {
 	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
-	return context.WithValue(ctx, oauth2.HTTPClient, TokenHTTPClient(hc))
+	hc = TokenHTTPClient(hc)
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = expiresInTransport{next: next}
+	return context.WithValue(ctx, oauth2.HTTPClient, hc)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -470,6 +469,7 @@ func (s *Source) normalize(tok *oauth2.Token, start time.Time) {
 		// x/oauth2 leaves ExpiresIn unset for client credentials and form answers.
 		tok.ExpiresIn = extraSeconds(tok.Extra("expires_in"))
 	}
+	tok.ExpiresIn = min(tok.ExpiresIn, maxExpiresIn) // no overflow below
 	if tok.ExpiresIn <= 0 {
 		// Zero, negative or unreadable: as if absent. x/oauth2 may already
 		// have turned a negative expires_in into an Expiry in the past (on
@@ -499,13 +499,13 @@ func extraSeconds(v any) int64 {
 	var n int64
 	switch v := v.(type) {
 	case int64:
-		n = v
+		n = min(v, maxExpiresIn)
 	case float64:
-		n = int64(min(v, math.MaxInt32))
+		n, _ = ParseExpiresIn([]byte(strconv.FormatFloat(v, 'g', -1, 64)))
 	case string:
-		n, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		n, _ = ParseExpiresIn([]byte(strconv.Quote(v)))
 	}
-	return min(n, math.MaxInt32)
+	return n
 }
 
 // entryFor computes when tok should be renewed and when it stops being used.

@@ -53,6 +53,9 @@ type Client struct {
 // refused here.
 func New(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.checkHeaders(); err != nil {
+		return nil, err
+	}
 	authz, tokens, err := cfg.authorizer()
 	if err != nil {
 		return nil, err
@@ -125,6 +128,15 @@ func (cfg Config) authorizer() (transport.Authorizer, oauth2.TokenSource, error)
 		TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: cfg.Scopes,
 	}, auth.WithHTTPClient(cfg.HTTPClient), auth.WithLogger(cfg.Logger))
 	return transport.Bearer(src), src, nil
+}
+
+// checkHeaders refuses header values that could never be sent (a CR or LF in
+// an API key, say), so that the mistake fails here, not as a network error.
+func (cfg Config) checkHeaders() error {
+	if err := transport.CheckHeader("User-Agent", cfg.UserAgent); err != nil {
+		return err
+	}
+	return transport.CheckHeader("X-Api-Key", cfg.APIKey)
 }
 
 func (cfg Config) userAgent() string {

@@ -81,7 +81,7 @@ func TestUserAgentAppended(t *testing.T) {
 	var ua string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ua = r.Header.Get("User-Agent")
-		w.Write([]byte(`{}`))
+		w.Write([]byte(`{"id":"ses_1"}`))
 	}))
 	defer srv.Close()
 	c, err := client.New(client.Config{APIKey: "k", BaseURL: srv.URL, UserAgent: "my-app/2.0"})

@@ -34,12 +34,12 @@ import (
 // auth.NewSource(auth.ClientCredentialsGrant(cfg)) or
 // auth.NewSource(auth.RefreshTokenGrant(cfg, refreshToken)) instead.
 type Config struct {
-	BaseURL      string             // default https://api.mindpeeker.com/v1
-	TokenURL     string             // default https://auth.mindpeeker.com/oauth2/token
-	ClientID     string             // with ClientSecret: client_credentials grant
-	ClientSecret string             `json:"-"`
+	BaseURL      string // default https://api.mindpeeker.com/v1
+	TokenURL     string // default https://auth.mindpeeker.com/oauth2/token
+	ClientID     string // with ClientSecret: client_credentials grant
+	ClientSecret string
 	Scopes       []string           // scopes to request with ClientID/ClientSecret
-	APIKey       string             `json:"-"` // X-API-Key instead of OAuth
+	APIKey       string             // X-API-Key instead of OAuth
 	TokenSource  oauth2.TokenSource // any other grant: an *auth.Source, or any oauth2.TokenSource (see Config)
 	HTTPClient   *http.Client       // transport to build on; default a tuned one
 	MaxRetries   int                // 0 = default (3); negative = no retries (a 401 is still renewed once)
@@ -194,29 +194,31 @@ func (cfg Config) logEnvChoice() {
 	cfg.Logger.Log(context.Background(), level, "mindpeeker: credential from the environment: "+cfg.envChoice.String())
 }
 
+// view is the configuration as every output shows it: secrets redacted, the
+// credential and token source by their own redacted views.
+func (cfg Config) view() auth.View {
+	return auth.View{Type: "client.Config", Attrs: []slog.Attr{
+		slog.String("base_url", cfg.BaseURL), slog.String("token_url", cfg.TokenURL), slog.String("client_id", cfg.ClientID),
+		slog.String("client_secret", auth.Redact(cfg.ClientSecret)), slog.Any("scopes", cfg.Scopes),
+		slog.String("api_key", auth.Redact(cfg.APIKey)), slog.String("token_source", typeName(cfg.TokenSource)),
+		slog.String("credential", typeName(cfg.Credential)), slog.Int("max_retries", cfg.MaxRetries),
+		slog.Duration("max_retry_wait", cfg.MaxRetryWait), slog.String("user_agent", cfg.UserAgent)}}
+}
+
 // String describes the configuration with every secret redacted.
-func (cfg Config) String() string {
-	return fmt.Sprintf("client.Config{BaseURL: %q, TokenURL: %q, ClientID: %q, ClientSecret: %s, Scopes: %q, APIKey: %s, TokenSource: %s, MaxRetries: %d, MaxRetryWait: %s, UserAgent: %q}",
-		cfg.BaseURL, cfg.TokenURL, cfg.ClientID, redact(cfg.ClientSecret), cfg.Scopes, redact(cfg.APIKey),
-		typeName(cfg.TokenSource), cfg.MaxRetries, cfg.MaxRetryWait, cfg.UserAgent)
-}
+func (cfg Config) String() string { return cfg.view().String() }
 
-// GoString is String, so %#v redacts too.
-func (cfg Config) GoString() string { return cfg.String() }
+// GoString is String, so that %#v shows the redacted view too.
+func (cfg Config) GoString() string { return cfg.view().String() }
 
-// LogValue logs the configuration without secrets.
-func (cfg Config) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", cfg.BaseURL), slog.String("token_url", cfg.TokenURL),
-		slog.String("client_id", cfg.ClientID), slog.Bool("api_key_set", cfg.APIKey != ""),
-		slog.Any("scopes", cfg.Scopes))
-}
+// Format prints String for every verb, so that no verb reaches a secret.
+func (cfg Config) Format(f fmt.State, verb rune) { cfg.view().Format(f, verb) }
 
-func redact(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[REDACTED]"
-}
+// LogValue logs the configuration without its secrets.
+func (cfg Config) LogValue() slog.Value { return cfg.view().LogValue() }
+
+// MarshalJSON encodes the configuration without its secrets.
+func (cfg Config) MarshalJSON() ([]byte, error) { return cfg.view().MarshalJSON() }
 
 func typeName(v any) string {
 	if v == nil {

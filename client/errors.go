@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
+	"github.com/mindpeeker/mindpeeker-go/internal/ids"
+	"github.com/mindpeeker/mindpeeker-go/internal/pager"
 	"github.com/mindpeeker/mindpeeker-go/internal/transport"
 )
 
@@ -19,6 +21,25 @@ var (
 	ErrNotFound     = apierror.ErrNotFound     // 404
 	ErrConflict     = apierror.ErrConflict     // 409
 	ErrRateLimited  = apierror.ErrRateLimited  // 429 (after the retries, or a wait beyond MaxRetryWait)
+)
+
+// Errors of calls that the SDK refuses to make or to trust, for errors.Is.
+var (
+	// ErrInvalidID: an id passed to Get, Delete, Revoke or Rotate is not an id
+	// (empty, "..", a '/', '?', '%', white space, control characters, too long):
+	// nothing is sent, since it would name another resource.
+	ErrInvalidID = ids.ErrInvalid
+	// ErrPagination: a listing was stopped because the server's pages would
+	// never end (a cursor it gave before, endless empty pages) or held a null item.
+	ErrPagination = pager.ErrPagination
+	// ErrNotObject: a 2xx answer was not the object asked for ("null", "{}", a
+	// key without its value); the error is a *DecodeError, and for Create and
+	// Rotate an *UnconfirmedError, since the server acted.
+	ErrNotObject = transport.ErrNotObject
+	// ErrInvalidHeader: a header name or value (API key, User-Agent, a
+	// Credential's header) holds a control character or is malformed: refused
+	// by New, or before sending for per-request credentials; never retried.
+	ErrInvalidHeader = transport.ErrInvalidHeader
 )
 
 // UnconfirmedError is returned when a call that changes something (Create,

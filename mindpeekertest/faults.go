@@ -2,6 +2,7 @@ package mindpeekertest
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,9 +47,14 @@ const (
 	// FaultGarbage answers 200 with Content-Type application/json and a
 	// body that is not JSON, without processing the request.
 	FaultGarbage
+	// FaultBody answers Status (default 200) with Content-Type
+	// application/json and Body as it is, without processing the request: a
+	// hostile or broken server's answer ("null", a page whose cursor cycles,
+	// an error message full of escape sequences).
+	FaultBody
 )
 
-var faultKindNames = [...]string{"FaultStatus", "FaultHTML", "FaultDropBefore", "FaultDropAfter", "FaultCutBody", "FaultHang", "FaultDelay", "FaultGarbage"}
+var faultKindNames = [...]string{"FaultStatus", "FaultHTML", "FaultDropBefore", "FaultDropAfter", "FaultCutBody", "FaultHang", "FaultDelay", "FaultGarbage", "FaultBody"}
 
 // String returns the constant's name, e.g. "FaultHang".
 func (k FaultKind) String() string {
@@ -77,6 +83,8 @@ type Fault struct {
 	RetryAfter string
 	// Delay is how long FaultDelay waits.
 	Delay time.Duration
+	// Body is what FaultBody answers.
+	Body string
 }
 
 // queuedFault is an injected Fault with its parsed target and the number of
@@ -104,7 +112,7 @@ func (q *queuedFault) matches(method, path string, ep endpoint) bool {
 // the first queued fault whose Target matches it. Inject panics on a Target
 // it cannot parse or an unknown Kind, so that a typo fails the test at once.
 func (s *Server) Inject(f Fault) {
-	if f.Kind < FaultStatus || f.Kind > FaultGarbage {
+	if f.Kind < FaultStatus || f.Kind > FaultBody {
 		panic("mindpeekertest: Inject: unknown " + f.Kind.String())
 	}
 	q := &queuedFault{Fault: f, left: f.Times}
@@ -229,6 +237,15 @@ func (s *Server) applyFault(f *Fault, ep endpoint, w http.ResponseWriter, r *htt
 		w.Header().Set("Content-Length", strconv.Itoa(len(garbage)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(garbage))
+	case FaultBody:
+		status := f.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, f.Body)
 	default:
 		panic("mindpeekertest: unknown FaultKind " + f.Kind.String())
 	}

@@ -131,6 +131,20 @@ func TestFaultGarbage(t *testing.T) {
 	assert.False(t, json.Valid(r.body))
 }
 
+func TestFaultBody(t *testing.T) {
+	srv := newServer(t)
+	srv.Inject(mpt.Fault{Kind: mpt.FaultBody, Body: "null"})
+	srv.Inject(mpt.Fault{Kind: mpt.FaultBody, Status: 201, Body: `{"id":"key_x"}`, Target: "POST /v1/sessions"})
+	r := api(t, srv, bearer(srv.IssueAccessToken()), "GET", "/sessions", nil)
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	assert.Equal(t, "null", string(r.body))
+	r = api(t, srv, bearer(srv.IssueAccessToken()), "POST", "/sessions", map[string]string{"title": "t"})
+	assert.Equal(t, 201, r.status)
+	assert.Equal(t, `{"id":"key_x"}`, string(r.body))
+	assert.Zero(t, srv.Stats().SessionsCreated, "nothing processed")
+}
+
 func TestFaultDropBefore(t *testing.T) {
 	srv := newServer(t)
 	tok := bearer(srv.IssueAccessToken())

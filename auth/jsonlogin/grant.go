@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -100,7 +98,7 @@ func (r tokenResponse) token(path, refreshToken string) (*oauth2.Token, error) {
 	if tok.TokenType == "" {
 		tok.TokenType = "Bearer"
 	}
-	if secs, err := strconv.ParseInt(strings.Trim(string(r.ExpiresIn), `"`), 10, 64); err == nil && secs > 0 {
+	if secs, ok := auth.ParseExpiresIn(r.ExpiresIn); ok {
 		tok.ExpiresIn = secs
 		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
 	} else if exp, ok := auth.JWTExpiry(r.AccessToken); ok {
@@ -109,22 +107,25 @@ func (r tokenResponse) token(path, refreshToken string) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// String describes the grant without its secret.
-func (g Grant) String() string {
-	secret := `""`
-	if g.UserSecret != "" {
-		secret = "[REDACTED]"
-	}
-	return fmt.Sprintf("jsonlogin.Grant{BaseURL: %q, UserKey: %q, UserSecret: %s}", g.BaseURL, g.UserKey, secret)
+// view is the grant as every output shows it: its secret redacted.
+func (g Grant) view() auth.View {
+	return auth.View{Type: "jsonlogin.Grant", Attrs: []slog.Attr{slog.String("grant", grantName),
+		slog.String("base_url", g.BaseURL), slog.String("user_key", g.UserKey), slog.String("user_secret", auth.Redact(g.UserSecret))}}
 }
 
-// GoString is String, so that %#v does not print the secret either.
-func (g Grant) GoString() string { return g.String() }
+// String describes the grant without its secret.
+func (g Grant) String() string { return g.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (g Grant) GoString() string { return g.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (g Grant) Format(f fmt.State, verb rune) { g.view().Format(f, verb) }
 
 // LogValue logs the grant without its secret.
-func (g Grant) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("grant", grantName),
-		slog.String("base_url", g.BaseURL), slog.String("user_key", g.UserKey))
-}
+func (g Grant) LogValue() slog.Value { return g.view().LogValue() }
+
+// MarshalJSON encodes the grant without its secret.
+func (g Grant) MarshalJSON() ([]byte, error) { return g.view().MarshalJSON() }
 
 var _ auth.Grant = Grant{}

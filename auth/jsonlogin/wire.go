@@ -10,9 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -116,31 +113,9 @@ func statusError(path string, status int, body []byte, secrets []string) *auth.T
 	return te
 }
 
-// clean blanks out secrets, drops control characters and cuts s to max bytes.
+// clean blanks out secrets, then makes s fit for an error (auth.Excerpt).
 func clean(s string, max int, secrets []string) string {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		if quoted, err := json.Marshal(sec); err == nil { // as a JSON body would echo it
-			s = strings.ReplaceAll(s, string(quoted[1:len(quoted)-1]), "[REDACTED]")
-		}
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.TrimSpace(s)
+	return auth.Excerpt(auth.Scrub(s, secrets...), max)
 }
 
 // refused reports whether err is the server refusing the request's credentials

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -274,7 +273,7 @@ func (c *Client) do(ctx context.Context, b bearer, method string, q, form url.Va
 			return fmt.Errorf("mapsindoors: %s %s: the answer is larger than %d bytes", method, secretsPath, maxBodySize)
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
 			return &APIError{Method: method, Path: secretsPath, StatusCode: resp.StatusCode,
-				Message: excerpt(string(raw), tok.AccessToken)}
+				Message: auth.Excerpt(auth.Scrub(string(raw), tok.AccessToken), excerptSize)}
 		case out == nil:
 			return nil
 		}
@@ -302,26 +301,6 @@ func (e *APIError) Error() string {
 		msg += ": " + e.Message
 	}
 	return msg
-}
-
-func excerpt(s, hide string) string {
-	if hide != "" {
-		s = strings.ReplaceAll(s, hide, "[REDACTED]")
-	}
-	s = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s))
-	if len(s) <= excerptSize {
-		return s
-	}
-	cut := excerptSize
-	for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // String describes the client; it holds no secret itself.

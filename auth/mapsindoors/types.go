@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
 // Secret describes one of the client's active secrets, as [Client.List]
@@ -36,19 +38,26 @@ func (s NewSecret) Stored() StoredSecret { return StoredSecret{ID: s.ID, Secret:
 // than 16 characters, of which four would be too much.
 func (s NewSecret) Masked() string { return mask(s.Secret) }
 
+// view is the secret as every output shows it: its value masked.
+func (s NewSecret) view() auth.View {
+	return auth.View{Type: "mapsindoors.NewSecret", Attrs: []slog.Attr{slog.String("id", s.ID),
+		slog.String("description", s.Description), slog.Time("created_at", s.CreatedAt), slog.String("secret", s.Masked())}}
+}
+
 // String describes the secret with its value masked.
-func (s NewSecret) String() string {
-	return fmt.Sprintf("mapsindoors.NewSecret{ID: %q, Description: %q, CreatedAt: %s, Secret: %s}",
-		s.ID, s.Description, s.CreatedAt.Format(time.RFC3339), s.Masked())
-}
+func (s NewSecret) String() string { return s.view().String() }
 
-// GoString is String, so that %#v does not print the secret either.
-func (s NewSecret) GoString() string { return s.String() }
+// GoString is String, so that %#v shows the redacted view too.
+func (s NewSecret) GoString() string { return s.view().String() }
 
-// LogValue logs the id and description, never the secret.
-func (s NewSecret) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", s.ID), slog.String("description", s.Description))
-}
+// Format prints String for every verb, so that no verb reaches a secret.
+func (s NewSecret) Format(f fmt.State, verb rune) { s.view().Format(f, verb) }
+
+// LogValue logs the secret with its value masked.
+func (s NewSecret) LogValue() slog.Value { return s.view().LogValue() }
+
+// MarshalJSON encodes the secret with its value masked.
+func (s NewSecret) MarshalJSON() ([]byte, error) { return s.view().MarshalJSON() }
 
 // StoredSecret is a client secret with its id: what a [SecretStore] keeps, and
 // what a rotation needs, since the id is required to delete the secret later.
@@ -58,24 +67,29 @@ type StoredSecret struct {
 	Secret string
 }
 
-// String describes the stored secret without its value.
-func (s StoredSecret) String() string {
-	val := `""`
-	if s.Secret != "" {
-		val = "[REDACTED]"
-	}
-	return fmt.Sprintf("mapsindoors.StoredSecret{ID: %q, Secret: %s}", s.ID, val)
+// view is the stored secret as every output shows it: its value redacted.
+func (s StoredSecret) view() auth.View {
+	return auth.View{Type: "mapsindoors.StoredSecret", Attrs: []slog.Attr{slog.String("id", s.ID), slog.String("secret", auth.Redact(s.Secret))}}
 }
 
-// GoString is String, so that %#v does not print the secret either.
-func (s StoredSecret) GoString() string { return s.String() }
+// String describes the stored secret without its value.
+func (s StoredSecret) String() string { return s.view().String() }
 
-// LogValue logs the id only.
-func (s StoredSecret) LogValue() slog.Value { return slog.GroupValue(slog.String("id", s.ID)) }
+// GoString is String, so that %#v shows the redacted view too.
+func (s StoredSecret) GoString() string { return s.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (s StoredSecret) Format(f fmt.State, verb rune) { s.view().Format(f, verb) }
+
+// LogValue logs the id, the secret redacted.
+func (s StoredSecret) LogValue() slog.Value { return s.view().LogValue() }
+
+// MarshalJSON encodes the id, the secret redacted.
+func (s StoredSecret) MarshalJSON() ([]byte, error) { return s.view().MarshalJSON() }
 
 func mask(secret string) string {
 	if utf8.RuneCountInString(secret) < 16 {
-		return "[REDACTED]"
+		return auth.Redact(secret)
 	}
 	head := secret
 	for i := range secret {

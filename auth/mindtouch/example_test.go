@@ -16,7 +16,7 @@ func ExampleServerToken_Sign() {
 	fmt.Println(tok) // the secret is redacted
 	// Output:
 	// tkn_key_1700000000_=jane@example.com_ca24e7ef51a90bedc7c38afd4ef3804f35c9d0cced11d675a48131808aa46cda
-	// mindtouch.ServerToken{Key: "key", Secret: [REDACTED], User: "=jane@example.com"}
+	// mindtouch.ServerToken{key: "key", secret: [REDACTED], user: "=jane@example.com"}
 }
 
 func ExampleServerToken_Transport() {

@@ -91,18 +91,26 @@ func (t ServerToken) Transport(siteURL string, base http.RoundTripper) (http.Rou
 	return Signer{Token: t}.Transport(siteURL, base)
 }
 
-// String describes the token without its secret.
-func (t ServerToken) String() string {
-	return fmt.Sprintf("mindtouch.ServerToken{Key: %q, Secret: %s, User: %q}", t.Key, redacted(t.Secret), t.User)
+// view is the token as every output shows it: its secret redacted.
+func (t ServerToken) view() auth.View {
+	return auth.View{Type: "mindtouch.ServerToken", Attrs: []slog.Attr{
+		slog.String("key", t.Key), slog.String("secret", auth.Redact(t.Secret)), slog.String("user", t.User)}}
 }
 
-// GoString is String, so that %#v does not print the secret either.
-func (t ServerToken) GoString() string { return t.String() }
+// String describes the token without its secret.
+func (t ServerToken) String() string { return t.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (t ServerToken) GoString() string { return t.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (t ServerToken) Format(f fmt.State, verb rune) { t.view().Format(f, verb) }
 
 // LogValue logs the key and user, never the secret.
-func (t ServerToken) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("key", t.Key), slog.String("user", t.User))
-}
+func (t ServerToken) LogValue() slog.Value { return t.view().LogValue() }
+
+// MarshalJSON encodes the key and user, never the secret.
+func (t ServerToken) MarshalJSON() ([]byte, error) { return t.view().MarshalJSON() }
 
 // Signer signs with Token at the time Now returns (time.Now when nil). It is a
 // [ServerToken] with an injectable clock; it implements [auth.HeaderCredential].
@@ -134,14 +142,25 @@ func (s Signer) Transport(siteURL string, base http.RoundTripper) (http.RoundTri
 	return auth.NewTransport(base, siteURL, s)
 }
 
-// String describes the signer without the token's secret.
-func (s Signer) String() string { return "mindtouch.Signer{Token: " + s.Token.String() + "}" }
+// view is the signer as every output shows it: the token's secret redacted.
+func (s Signer) view() auth.View {
+	return auth.View{Type: "mindtouch.Signer", Attrs: []slog.Attr{slog.Any("token", s.Token.view())}}
+}
 
-// GoString is String, so that %#v does not print the secret either.
-func (s Signer) GoString() string { return s.String() }
+// String describes the signer without the token's secret.
+func (s Signer) String() string { return s.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (s Signer) GoString() string { return s.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (s Signer) Format(f fmt.State, verb rune) { s.view().Format(f, verb) }
 
 // LogValue logs the token's key and user, never its secret.
-func (s Signer) LogValue() slog.Value { return s.Token.LogValue() }
+func (s Signer) LogValue() slog.Value { return s.view().LogValue() }
+
+// MarshalJSON encodes the token's key and user, never its secret.
+func (s Signer) MarshalJSON() ([]byte, error) { return s.view().MarshalJSON() }
 
 func mac(secret, payload string) string {
 	h := hmac.New(sha256.New, []byte(secret))
@@ -183,13 +202,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func redacted(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[REDACTED]"
 }
 
 var _ auth.HeaderCredential = ServerToken{}

@@ -63,27 +63,28 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// String describes the options without the encryption keys.
-func (o Options) String() string {
-	return fmt.Sprintf("redisstore.Options{Namespace: %q, Key: %q, EncryptionKeys: %s, AllowPlaintext: %t, TTL: %s, LockTTL: %s}",
-		o.Namespace, o.Key, redactedKeys(len(o.EncryptionKeys)), o.AllowPlaintext, o.TTL, o.LockTTL)
+// view is the options as every output shows them: the number of
+// encryption keys, never the keys.
+func (o Options) view() auth.View {
+	return auth.View{Type: "redisstore.Options", Attrs: []slog.Attr{
+		slog.String("namespace", o.Namespace), slog.String("key", o.Key), slog.Int("encryption_keys", len(o.EncryptionKeys)),
+		slog.Bool("allow_plaintext", o.AllowPlaintext), slog.Duration("ttl", o.TTL), slog.Duration("lock_ttl", o.LockTTL)}}
 }
 
-// GoString is String, so that %#v does not print the keys either.
-func (o Options) GoString() string { return o.String() }
+// String describes the options without the encryption keys.
+func (o Options) String() string { return o.view().String() }
+
+// GoString is String, so that %#v shows the redacted view too.
+func (o Options) GoString() string { return o.view().String() }
+
+// Format prints String for every verb, so that no verb reaches a secret.
+func (o Options) Format(f fmt.State, verb rune) { o.view().Format(f, verb) }
 
 // LogValue logs the options without the encryption keys.
-func (o Options) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("namespace", o.Namespace), slog.String("key", o.Key),
-		slog.Int("encryption_keys", len(o.EncryptionKeys)), slog.Bool("allow_plaintext", o.AllowPlaintext))
-}
+func (o Options) LogValue() slog.Value { return o.view().LogValue() }
 
-func redactedKeys(n int) string {
-	if n == 0 {
-		return "[]"
-	}
-	return fmt.Sprintf("[%d keys REDACTED]", n)
-}
+// MarshalJSON encodes the options without the encryption keys.
+func (o Options) MarshalJSON() ([]byte, error) { return o.view().MarshalJSON() }
 
 // Store is an [auth.Store] and [auth.Locker] kept in Redis, so that all the
 // replicas of a service share one token: one of them renews it while holding

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/mindtouch"
 )
 
@@ -151,13 +152,8 @@ func get(ctx context.Context, hc *http.Client, url string) (status string, body 
 	return resp.Status, body, nil
 }
 
-func excerpt(b []byte, n int) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
-}
+// excerpt is the server's text fit for the terminal: cleaned and cut to n runes.
+func excerpt(b []byte, n int) string { return auth.Excerpt(string(b), n) }
 
 // recorder remembers the X-Deki-Token of the last request it carried, to show
 // what the signing transport sent.

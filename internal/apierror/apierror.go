@@ -10,14 +10,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
 // MaxBody bounds how much of an error response is read.
 const MaxBody = 64 << 10
-
-// maxMessage bounds the server's message kept in an Error, in runes.
-const maxMessage = 500
 
 // Sentinels for the common checks: errors.Is(err, ErrNotFound) holds for any
 // *Error with that status, however it is wrapped.
@@ -77,7 +75,7 @@ func (e *Error) Is(target error) bool {
 func Parse(resp *http.Response, now time.Time) *Error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
-	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
+	e := &Error{StatusCode: resp.StatusCode, RequestID: auth.Excerpt(resp.Header.Get("X-Request-Id"), 128)}
 	e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Code, e.Message = describe(body)
 	if e.Message == "" {
@@ -86,31 +84,19 @@ func Parse(resp *http.Response, now time.Time) *Error {
 	return e
 }
 
-// Excerpt returns the readable text of body (tags, control characters and runs
-// of white space dropped), cut to at most n runes plus an ellipsis.
-func Excerpt(body []byte, n int) string {
+// withoutTags returns the text of body with its markup (a proxy's HTML page)
+// dropped, for auth.Excerpt to clean and cut.
+func withoutTags(body []byte) string {
 	var b strings.Builder
-	inTag, space := false, false
+	inTag := false
 	for _, r := range string(body) {
 		switch {
 		case r == '<':
 			inTag = true
 		case r == '>' && inTag:
-			inTag, space = false, true
-		case inTag:
-		case unicode.IsSpace(r) || !unicode.IsPrint(r):
-			space = true
-		default:
-			if space && b.Len() > 0 {
-				if n--; n <= 0 {
-					return b.String() + "…"
-				}
-				b.WriteByte(' ')
-			}
-			space = false
-			if n--; n < 0 {
-				return b.String() + "…"
-			}
+			inTag = false
+			b.WriteByte(' ')
+		case !inTag:
 			b.WriteRune(r)
 		}
 	}

@@ -172,31 +172,6 @@ func FuzzParseError(f *testing.F) {
 	})
 }
 
-// fuzzExcerptBound is the most runes Excerpt(body, n) returns: n runes, spaces
-// included, and "…". The seed "00000 00", 7 below guards the spaces.
+// fuzzExcerptBound is the most runes auth.Excerpt(text, n) returns: n runes,
+// spaces included, and "…".
 func fuzzExcerptBound(n int) int { return max(n, 0) + 1 }
-
-// FuzzExcerpt checks the excerpt of any body: at most n runes plus the
-// ellipsis, no control characters, no tag brackets, no leading or doubled
-// spaces.
-func FuzzExcerpt(f *testing.F) {
-	f.Add([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"), 120)
-	f.Add([]byte("plain  text\r\n\twith\x00controls"), 5)
-	f.Add([]byte("a < b but c > d"), 3)
-	f.Add([]byte("\xff\xfe invalid utf-8"), 1)
-	f.Add([]byte(""), 0)
-	f.Add([]byte("00000 00"), 7) // spaces not counted: 9 runes for n=7
-	f.Fuzz(func(t *testing.T, body []byte, n int) {
-		if n <= 0 || n > 1<<12 {
-			n = 120
-		}
-		out := apierror.Excerpt(body, n)
-		assert.LessOrEqual(t, utf8.RuneCountInString(out), fuzzExcerptBound(n))
-		assert.False(t, strings.HasPrefix(out, " "), "leading space in %q", out)
-		assert.NotContains(t, out, "  ")
-		assert.NotContains(t, out, "<")
-		for _, r := range out {
-			assert.False(t, r < 0x20 || r == 0x7f, "control character %U in %q", r, out)
-		}
-	})
-}

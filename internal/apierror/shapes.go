@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
 // describe finds the code and message in an error body of any of the shapes
@@ -23,7 +25,7 @@ func describe(body []byte) (code, message string) {
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		if code, message, ok := describeJSON(trimmed); ok {
-			return Excerpt([]byte(code), 64), Excerpt([]byte(message), maxMessage)
+			return auth.Excerpt(code, 64), auth.Excerpt(message, auth.MaxServerText)
 		}
 	case bytes.HasPrefix(trimmed, []byte("<?xml")) || bytes.HasPrefix(trimmed, []byte("<error")):
 		var x struct {
@@ -31,10 +33,10 @@ func describe(body []byte) (code, message string) {
 			Message string `xml:"message"`
 		}
 		if xml.Unmarshal(trimmed, &x) == nil && (x.Message != "" || x.Title != "") {
-			return "", Excerpt([]byte(cmp.Or(x.Message, x.Title)), maxMessage)
+			return "", auth.Excerpt(cmp.Or(x.Message, x.Title), auth.MaxServerText)
 		}
 	}
-	return "", Excerpt(body, 120)
+	return "", auth.Excerpt(withoutTags(body), 120)
 }
 
 func describeJSON(body []byte) (code, message string, ok bool) {

@@ -82,7 +82,9 @@ func (b *bearer) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 		if err != nil {
 			return nil, err
 		}
-		hv = b.header(tok)
+		if hv, err = b.header(tok); err != nil {
+			return nil, err
+		}
 	} else if hv = b.last.Load(); hv == nil || !fresh(hv.tok) {
 		var err error
 		if hv, err = b.fetch(nil); err != nil {
@@ -93,14 +95,22 @@ func (b *bearer) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	return hv.tok, nil
 }
 
-// header returns the header value for tok, built once per token.
-func (b *bearer) header(tok *oauth2.Token) *bearerHeader {
+// header returns the header value for tok, built and checked once per token.
+// A token that cannot be sent (none, or with a control character) from a
+// buggy source is an error, not a panic or a request that fails to go out.
+func (b *bearer) header(tok *oauth2.Token) (*bearerHeader, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("the token source %T returned no access token", b.ts)
+	}
 	hv := b.last.Load()
 	if hv == nil || hv.tok != tok {
+		if err := CheckHeader("Authorization", tok.AccessToken); err != nil {
+			return nil, err
+		}
 		hv = &bearerHeader{tok: tok, value: []string{"Bearer " + tok.AccessToken}}
 		b.last.Store(hv)
 	}
-	return hv
+	return hv, nil
 }
 
 // fetch asks a source cached here for a token, unless another caller already
@@ -120,10 +130,7 @@ func (b *bearer) fetch(refused *oauth2.Token) (*bearerHeader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tok == nil || tok.AccessToken == "" {
-		return nil, errors.New("the token source returned no access token")
-	}
-	return b.header(tok), nil
+	return b.header(tok)
 }
 
 func (b *bearer) Renew(ctx context.Context, refused *oauth2.Token) error {
@@ -179,6 +186,9 @@ func (c *header) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, e
 	name, value, err := c.cred.AuthHeader(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckHeader(name, value); err != nil { // checked per request: computed per request
+		return nil, fmt.Errorf("the credential %T: %w", c.cred, err)
 	}
 	if canon := http.CanonicalHeaderKey(name); canon != c.HeaderName() { // stored once, not per request
 		c.name.Store(canon)

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
 )
 
@@ -140,20 +141,27 @@ func (c *call) handle(resp *http.Response) error {
 		return nil
 	}
 	defer resp.Body.Close()
-	if c.out == nil || resp.StatusCode == http.StatusNoContent {
+	out, check := unwrapObject(c.out)
+	if out == nil {
 		return nil
 	}
-	body := &limitedBody{r: resp.Body, left: MaxBody + 1}
-	if raw, ok := c.out.(*json.RawMessage); ok {
-		return readRaw(body, raw, resp.StatusCode)
-	}
-	if err := json.NewDecoder(body).Decode(c.out); err != nil {
-		if body.err != nil {
-			return &bodyError{err: body.err} // cut mid-body: the policy may retry
+	if resp.StatusCode != http.StatusNoContent {
+		body := &limitedBody{r: resp.Body, left: MaxBody + 1}
+		if raw, ok := out.(*json.RawMessage); ok {
+			if err := readRaw(body, raw, resp.StatusCode); err != nil {
+				return err
+			}
+		} else if err := json.NewDecoder(body).Decode(out); err != nil {
+			if body.err != nil {
+				return &bodyError{err: body.err} // cut mid-body: the policy may retry
+			}
+			return &DecodeError{Status: resp.StatusCode, Err: err}
 		}
+		io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
+	}
+	if err := check(); err != nil {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
-	io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
 	return nil
 }
 
@@ -216,7 +224,9 @@ func (c *call) fail(err error) error {
 	if c.deadlineFirst {
 		err = fmt.Errorf("%w (not retried: %w before the wait would end)", err, context.DeadlineExceeded)
 	}
-	if c.lastAmbiguous && c.idempotencyKey != "" {
+	if (c.lastAmbiguous || de != nil) && c.idempotencyKey != "" {
+		// A 2xx answer that cannot be used: the server acted, and only its
+		// stored answer (same Idempotency-Key) tells the caller what it did.
 		return &UnconfirmedError{Method: c.method, Path: c.path, IdempotencyKey: c.idempotencyKey, Err: err}
 	}
 	return err
@@ -256,7 +266,8 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("mindpeeker: decoding HTTP %d response: %v", e.Status, e.Err)
+	// encoding/json quotes parts of the body (a number's digits): bounded.
+	return fmt.Sprintf("mindpeeker: decoding HTTP %d response: %s", e.Status, auth.Excerpt(e.Err.Error(), auth.MaxServerText))
 }
 func (e *DecodeError) Unwrap() error { return e.Err }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
@@ -114,7 +115,9 @@ func permanent(err error) bool {
 	var invalid x509.CertificateInvalidError
 	return errors.As(err, &de) || errors.As(err, &unknownCA) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.Is(err, auth.ErrInsecureURL) ||
-		errors.Is(err, errTooManyRedirects)
+		errors.Is(err, errTooManyRedirects) || errors.Is(err, ErrInvalidHeader) ||
+		// net/http refuses such a request before writing it; it exports no error type for it.
+		strings.Contains(err.Error(), "net/http: invalid header field")
 }
 
 // jitter is capped exponential backoff with "equal jitter": a random wait in

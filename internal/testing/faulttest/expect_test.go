@@ -98,7 +98,10 @@ func timedOut(t *testing.T, err error) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.Timeout())
-	assert.ErrorContains(t, err, "Client.Timeout exceeded")
+	// net/http adds "(Client.Timeout exceeded ...)" only when it wins a race
+	// with the request's deadline, which it always does for its own
+	// *http.Transport but not through a wrapping RoundTripper (the token
+	// client's expires_in fix-up, otelhttp, ...): the text is not the contract.
 }
 
 // answeredBeforeDeadline expects the 429 at once, with its RetryAfter, when

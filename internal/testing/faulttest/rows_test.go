@@ -14,7 +14,10 @@ import (
 )
 
 // faultMatrix is the suite. Counts assume MaxRetries 3 and no keep-alives.
-var faultMatrix = []row{
+var faultMatrix = append(transportRows, hostileRows...)
+
+// transportRows are the rows for a network or server that fails.
+var transportRows = []row{
 	// The token endpoint (client credentials through client.Config).
 	{name: "token/down", fault: "token endpoint down (closed port)", op: getSession, tokenDown: true,
 		want: tokenError(grantCC, 0, "", refused), api: 0, token: 0},

@@ -27,9 +27,13 @@ returns it again. Every other command shows only its prefix.`)
 }
 
 func (a *app) apikeysList() *cobra.Command {
-	return &cobra.Command{
+	var cursor string
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List every API key (without the secret values)",
+		Long: `List every API key (without the secret values), page after page. A
+listing that stops early (an error, Ctrl-C) prints on stderr the cursor that
+resumes it: --cursor CURSOR lists from there.`,
 		Example: `  mindpeeker apikeys list
   mindpeeker apikeys list -o json | jq -r '.[] | select(.revoked_at == null) | .id'`,
 		Args: exactArgs(),
@@ -39,7 +43,9 @@ func (a *app) apikeysList() *cobra.Command {
 				return err
 			}
 			now := a.now()
-			err = printList(a, c.APIKeys.List(cmd.Context(), nil), defaultPageSize,
+			var next string
+			pages := c.APIKeys.ListPages(cmd.Context(), &apikeys.ListParams{Cursor: cursor})
+			err = printList(a, resumable(pages, cursor, &next), defaultPageSize,
 				[]string{"ID", "PREFIX", "STATUS", "EXPIRES", "NAME"},
 				func(k *apikeys.APIKey) []string {
 					exp := "never"
@@ -49,11 +55,14 @@ func (a *app) apikeysList() *cobra.Command {
 					return []string{k.ID, k.Prefix, keyStatus(k, now), exp, k.Name}
 				}, "API keys")
 			if err != nil {
+				a.noteResume(cmd, cursor, next)
 				return fmt.Errorf("listing API keys: %w", err)
 			}
 			return nil
 		}),
 	}
+	addCursorFlag(cmd, &cursor)
+	return cmd
 }
 
 func (a *app) apikeysGet() *cobra.Command {

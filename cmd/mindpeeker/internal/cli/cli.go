@@ -65,7 +65,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	}
 	code := a.exitCode(err)
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	fmt.Fprintf(stderr, "Error: %s\n", auth.Excerpt(err.Error(), maxErrorText))
 	switch {
 	case code == ExitUsage && cmd != nil:
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -74,6 +74,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return code
 }
+
+// maxErrorText bounds the error line printed on stderr, in runes: its parts
+// from servers are bounded already, this bounds their sum.
+const maxErrorText = 2000
 
 // usageError marks an error as the caller's mistake (exit code 2).
 type usageError struct{ err error }
@@ -98,7 +102,8 @@ func (a *app) action(fn func(cmd *cobra.Command, args []string) error) func(*cob
 func (a *app) exitCode(err error) int {
 	var ue *usageError
 	switch {
-	case !a.started || errors.As(err, &ue):
+	case !a.started || errors.As(err, &ue) || errors.Is(err, client.ErrInvalidID):
+		// An argument that is not an id is refused before anything is sent.
 		return ExitUsage
 	case errors.Is(err, auth.ErrInsecureURL):
 		// Plain http to a remote host, wherever the URL came from (base,

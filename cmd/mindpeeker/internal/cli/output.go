@@ -9,8 +9,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/mindpeeker/mindpeeker-go/auth"
 )
 
 // defaultWidth is the line width tables are fitted to when $COLUMNS is unset.
@@ -177,27 +178,16 @@ func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	if n <= 1 {
-		return "…"
-	}
-	r := []rune(s)
-	return strings.TrimRightFunc(string(r[:n-1]), unicode.IsSpace) + "…"
+	return auth.Excerpt(s, max(n-1, 0))
 }
 
-// cleanCell makes text from the server safe and single-line for a table:
-// line breaks and tabs become spaces, other control characters (terminal
-// escape sequences) are dropped.
-func cleanCell(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r) || r == utf8.RuneError:
-			return -1
-		}
-		return r
-	}, s)
-}
+// maxCell bounds one cell or field of server text, in runes.
+const maxCell = 1000
+
+// cleanCell makes text from the server safe and single-line for a table or a
+// message on stderr (auth.Excerpt: escape sequences and control characters
+// dropped, white space runs made one space, at most maxCell runes).
+func cleanCell(s string) string { return auth.Excerpt(s, maxCell) }
 
 // fmtDate formats t for a list, as its UTC date.
 func fmtDate(t time.Time) string {

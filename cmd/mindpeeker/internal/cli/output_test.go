@@ -35,7 +35,7 @@ func TestTruncate(t *testing.T) {
 
 func TestCleanCell(t *testing.T) {
 	assert.Equal(t, "a b c", cleanCell("a\nb\tc"))
-	assert.Equal(t, "[31mred[0m", cleanCell("\x1b[31mred\x1b[0m"), "the escape character is dropped")
+	assert.Equal(t, "red", cleanCell("\x1b[31mred\x1b[0m"), "the escape sequence is dropped whole")
 	assert.Equal(t, "ok", cleanCell("o\x00k\x7f"))
 }
 

@@ -18,7 +18,10 @@ func (a *app) sessionsCommand() *cobra.Command {
 }
 
 func (a *app) sessionsList() *cobra.Command {
-	var limit int
+	var (
+		limit  int
+		cursor string
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List every session",
@@ -26,7 +29,8 @@ func (a *app) sessionsList() *cobra.Command {
 
 Table output is printed page by page as it arrives; -o json prints one JSON
 array holding the sessions of every page. --limit sets the page size, not a
-total.`,
+total. A listing that stops early (an error, Ctrl-C) prints on stderr the
+cursor that resumes it: --cursor CURSOR lists from there.`,
 		Example: `  mindpeeker sessions list
   mindpeeker sessions list --limit 100 -o json | jq -r '.[] | select(.status == "active") | .id'`,
 		Args: exactArgs(),
@@ -38,18 +42,21 @@ total.`,
 			if err != nil {
 				return err
 			}
-			seq := c.Sessions.List(cmd.Context(), &sessions.ListParams{Limit: limit})
-			err = printList(a, seq, pageSize(limit), []string{"ID", "STATUS", "CREATED", "TITLE"},
+			var next string
+			pages := c.Sessions.ListPages(cmd.Context(), &sessions.ListParams{Limit: limit, Cursor: cursor})
+			err = printList(a, resumable(pages, cursor, &next), pageSize(limit), []string{"ID", "STATUS", "CREATED", "TITLE"},
 				func(s *sessions.Session) []string {
 					return []string{s.ID, string(s.Status), fmtDate(s.CreatedAt), s.Title}
 				}, "sessions")
 			if err != nil {
+				a.noteResume(cmd, cursor, next)
 				return fmt.Errorf("listing sessions: %w", err)
 			}
 			return nil
 		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "page size, 1 to 100 (default: the server's, 20)")
+	addCursorFlag(cmd, &cursor)
 	return cmd
 }
 
