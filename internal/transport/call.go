@@ -23,22 +23,23 @@ type callKey struct{}
 // call is the state of one request across its attempts; the retry hooks find
 // it in the request's context.
 type call struct {
-	engine        *Engine
-	method, path  string
-	out           any
-	onOrigin      bool          // the request goes to the configured origin: it carries the credential
-	oneShot       bool          // the body cannot be sent again
-	tok           *oauth2.Token // bearer token the last attempt carried
-	attempts      int
-	retries       int   // retries spent from MaxRetries
-	renewed       bool  // the one 401 renewal has been used
-	renewErr      error // why the 401 renewal could not be done
-	handled       bool  // handle ran for the current attempt
-	maybeApplied  bool  // an attempt may have reached the server without its answer arriving
-	lastAmbiguous bool  // the last attempt got no answer, or a 5xx: it may have been applied
-	deadlineFirst bool  // a retry was dropped because the context's deadline comes before it
-	stopped       error // the context's error, once it ended the call
-	resp          Response
+	engine           *Engine
+	method, path     string
+	out              any
+	onOrigin         bool          // the request goes to the configured origin: it carries the credential
+	oneShot          bool          // the body cannot be sent again
+	tok              *oauth2.Token // bearer token the last attempt carried
+	attempts         int
+	retries          int   // retries spent from MaxRetries
+	rateLimitRetries int   // of which after a 429 without Retry-After
+	renewed          bool  // the one 401 renewal has been used
+	renewErr         error // why the 401 renewal could not be done
+	handled          bool  // handle ran for the current attempt
+	maybeApplied     bool  // an attempt may have reached the server without its answer arriving
+	lastAmbiguous    bool  // the last attempt got no answer, or a 5xx: it may have been applied
+	deadlineFirst    bool  // a retry was dropped because the context's deadline comes before it
+	stopped          error // the context's error, once it ended the call
+	resp             Response
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
 	apiErr         *apierror.Error

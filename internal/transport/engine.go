@@ -25,9 +25,14 @@ type Options struct {
 	MaxRetries   int           // retries after the first attempt (a 401 renewal is not counted)
 	MaxRetryWait time.Duration // cap on any single wait; a longer Retry-After is returned, not slept
 	MinRetryWait time.Duration // first backoff step
-	UserAgent    string
-	Logger       *slog.Logger // nil: silent
-	Now          func() time.Time
+	// RateLimitWait is the first wait after a 429 without Retry-After, doubled
+	// on each further one (capped by MaxRetryWait); RateLimitRetries caps how
+	// many such 429s are retried (within MaxRetries; 0: none).
+	RateLimitWait    time.Duration
+	RateLimitRetries int
+	UserAgent        string
+	Logger           *slog.Logger // nil: silent
+	Now              func() time.Time
 	// DisableIdempotencyKeys: send no Idempotency-Key of our own, for APIs that do
 	// not honour them. A POST is then repeated only when it provably never
 	// reached the server (dial and DNS errors), never after a lost answer or a
