@@ -4,6 +4,8 @@
 package apierror
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,10 +75,13 @@ func (e *Error) Is(target error) bool {
 // Parse reads (at most MaxBody of) resp's body, closes it, and returns the error
 // it describes. The JSON envelope {"error":{"code","message"}} is understood, and
 // so are bodies that are not JSON (a proxy's HTML page): then Message is a short
-// excerpt of the text.
-func Parse(resp *http.Response, now time.Time) *Error {
+// excerpt of the text. Each of secrets (what the request carried: a token, a
+// password) is replaced by [REDACTED] before the body is read for a message,
+// so an answer that quotes one back does not put it in the error.
+func Parse(resp *http.Response, now time.Time, secrets ...string) *Error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	body = redact(body, secrets)
 	e := &Error{StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
 	e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Code, e.Message = describe(body)
@@ -84,6 +89,21 @@ func Parse(resp *http.Response, now time.Time) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// redact replaces each of secrets (and its JSON-escaped form, as a JSON body
+// would echo it) in body with [REDACTED].
+func redact(body []byte, secrets []string) []byte {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		body = bytes.ReplaceAll(body, []byte(s), []byte("[REDACTED]"))
+		if quoted, err := json.Marshal(s); err == nil {
+			body = bytes.ReplaceAll(body, quoted[1:len(quoted)-1], []byte("[REDACTED]"))
+		}
+	}
+	return body
 }
 
 // Excerpt returns the readable text of body (tags, control characters and runs

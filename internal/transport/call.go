@@ -105,6 +105,7 @@ func (c *call) setIdempotencyKey(ctx context.Context, h http.Header) {
 var (
 	acceptJSON  = []string{"application/json"}
 	contentJSON = []string{"application/json"}
+	contentForm = []string{"application/x-www-form-urlencoded"}
 )
 
 // authorize puts the credential on req, when it goes to the origin; without
@@ -137,7 +138,7 @@ func (c *call) handle(resp *http.Response) error {
 		return nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		c.apiErr = apierror.Parse(resp, c.engine.now())
+		c.apiErr = apierror.Parse(resp, c.engine.now(), c.secrets(resp.Request.Context())...)
 		return nil
 	}
 	defer resp.Body.Close()
@@ -156,6 +157,26 @@ func (c *call) handle(resp *http.Response) error {
 	}
 	io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
 	return nil
+}
+
+type secretsKey struct{}
+
+// WithSecrets returns a context whose calls keep secrets out of their errors:
+// an error answer that echoes one (a request body's password or refresh
+// token) has it replaced by [REDACTED]. The bearer token a call carries is
+// always kept out.
+func WithSecrets(ctx context.Context, secrets ...string) context.Context {
+	return context.WithValue(ctx, secretsKey{}, secrets)
+}
+
+// secrets are what the call's error must not quote: the bearer token it
+// carried and the context's WithSecrets.
+func (c *call) secrets(ctx context.Context) []string {
+	secrets, _ := ctx.Value(secretsKey{}).([]string)
+	if c.tok != nil {
+		secrets = append(secrets[:len(secrets):len(secrets)], c.tok.AccessToken)
+	}
+	return secrets
 }
 
 // readRaw reads a whole answer into raw, as it is.
