@@ -282,3 +282,26 @@ func TestGrantRedacted(t *testing.T) {
 	assert.NotContains(t, buf.String(), secret)
 	assert.Contains(t, buf.String(), `"user_key":"uk_123"`)
 }
+
+// A token request is repeated only when the server cannot have acted on it:
+// a 429 with Retry-After is waited out and sent again; a 5xx is not (see
+// TestTokenRefreshFailureByStatus), so a refresh token is never spent twice.
+func TestTokenRefreshRetriedAfter429(t *testing.T) {
+	var refreshes atomic.Int32
+	s := newScripted(t, answer(500, ""), func(w http.ResponseWriter, r *http.Request) {
+		if refreshes.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			answer(429, `{"error":"rate_limited"}`)(w, r)
+			return
+		}
+		answer(200, `{"access_token":"fresh"}`)(w, r)
+	})
+	g := jsonlogin.Grant{BaseURL: s.URL, UserKey: "uk", UserSecret: secret}
+	start := time.Now()
+	tok, err := g.Token(context.Background(), &oauth2.Token{AccessToken: "old", RefreshToken: "rt-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "fresh", tok.AccessToken)
+	assert.Equal(t, int32(2), s.refreshN.Load())
+	assert.Equal(t, int32(0), s.authN.Load())
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After waited")
+}
