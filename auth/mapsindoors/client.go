@@ -275,12 +275,10 @@ func (authorizer) HeaderName() string { return "Authorization" }
 func (c *Client) do(ctx context.Context, b bearer, method string, q, form url.Values, out any) error {
 	q.Set("customerId", c.cfg.CustomerID)
 	ctx = context.WithValue(ctx, bearerKey{}, b)
-	if form != nil {
-		ctx = transport.WithSecrets(ctx, form.Get("client_secret"))
-	}
 	var body any
 	if form != nil {
 		body = form
+		ctx = transport.WithSecrets(ctx, form.Get("client_secret"))
 	}
 	if err := c.engine.Do(ctx, method, secretsPath+"?"+q.Encode(), body, out); err != nil {
 		return fmt.Errorf("mapsindoors: %s %s: %w", method, secretsPath, err)
