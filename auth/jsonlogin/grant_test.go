@@ -305,3 +305,17 @@ func TestTokenRefreshRetriedAfter429(t *testing.T) {
 	assert.Equal(t, int32(0), s.authN.Load())
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After waited")
 }
+
+// An Idempotency-Key the caller's context carries (for its own API call) is
+// not put on a token request, which would then be repeated after a 5xx.
+func TestTokenRequestIgnoresCallersIdempotencyKey(t *testing.T) {
+	var keys []string
+	s := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		answer(503, `{"error":"unavailable"}`)(w, r)
+	}, answer(500, ""))
+	ctx := transport.WithIdempotencyKey(context.Background(), "caller-key")
+	_, err := jsonlogin.Grant{BaseURL: s.URL, UserKey: "uk", UserSecret: secret}.Token(ctx, nil)
+	require.Error(t, err)
+	assert.Equal(t, []string{""}, keys, "sent once, without the key")
+}

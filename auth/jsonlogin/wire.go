@@ -70,7 +70,11 @@ func post(ctx context.Context, hc *http.Client, base, path string, body, out any
 	if err != nil {
 		return &auth.TokenError{Grant: grantName, Err: err}
 	}
-	err = e.Do(transport.WithSecrets(ctx, secrets...), http.MethodPost, path, body, out)
+	// No Idempotency-Key, not even one the caller's context carries for its
+	// own API call: this service does not honour them, and with one the
+	// engine would repeat the request after a 5xx.
+	ctx = transport.WithIdempotencyKey(transport.WithSecrets(ctx, secrets...), "")
+	err = e.Do(ctx, http.MethodPost, path, body, out)
 	var ae *apierror.Error
 	var de *transport.DecodeError
 	switch {

@@ -274,7 +274,9 @@ func (authorizer) HeaderName() string { return "Authorization" }
 // failures as *APIError with the token and the secret kept out.
 func (c *Client) do(ctx context.Context, b bearer, method string, q, form url.Values, out any) error {
 	q.Set("customerId", c.cfg.CustomerID)
-	ctx = context.WithValue(ctx, bearerKey{}, b)
+	// No Idempotency-Key, not even one the caller's context carries: the API
+	// does not honour them, and with one the engine would repeat a create.
+	ctx = transport.WithIdempotencyKey(context.WithValue(ctx, bearerKey{}, b), "")
 	var body any
 	if form != nil {
 		body = form
