@@ -35,6 +35,10 @@ const (
 	DefaultAuthorizeURL = "https://auth.mindpeeker.com/oauth2/authorize"
 	DefaultMaxRetries   = 3
 	DefaultMaxRetryWait = 30 * time.Second
+	// DefaultRateLimitWait is the first wait after a 429 without Retry-After
+	// (see Config.RateLimitWait); DefaultRateLimitRetries caps such retries.
+	DefaultRateLimitWait    = 5 * time.Second
+	DefaultRateLimitRetries = 2
 )
 
 // Client calls the MindPeeker API. It is safe for concurrent use; create one and
@@ -65,6 +69,7 @@ func New(cfg Config) (*Client, error) {
 		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
+		RateLimitWait: cfg.RateLimitWait, RateLimitRetries: cfg.rateLimitRetries(),
 	})
 	if err != nil {
 		return nil, err
@@ -96,7 +101,18 @@ func (cfg Config) withDefaults() Config {
 	if cfg.MaxRetryWait <= 0 {
 		cfg.MaxRetryWait = DefaultMaxRetryWait
 	}
+	if cfg.RateLimitWait == 0 {
+		cfg.RateLimitWait = DefaultRateLimitWait
+	}
 	return cfg
+}
+
+// rateLimitRetries is how many 429s without Retry-After are retried.
+func (cfg Config) rateLimitRetries() int {
+	if cfg.RateLimitWait < 0 {
+		return 0
+	}
+	return DefaultRateLimitRetries
 }
 
 // authorizer picks the one credential cfg sets.

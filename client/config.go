@@ -54,6 +54,15 @@ type Config struct {
 	// done twice. A key given with WithIdempotencyKey is still sent.
 	DisableIdempotencyKeys bool
 
+	// RateLimitWait is how long to wait before retrying a 429 that has no
+	// Retry-After: 0 = default (5s), doubled on each such 429 (5s, then 10s),
+	// capped by MaxRetryWait, and at most DefaultRateLimitRetries of them;
+	// negative = such a 429 is returned at once. A 429 with Retry-After waits
+	// what it says, and 5xx keep their short backoff (250ms doubling): an
+	// overloaded server is not helped by a quick burst of repeats, and the
+	// MindPeeker document's own handler waits 60s.
+	RateLimitWait time.Duration
+
 	// Credential is a per-request header credential for APIs that sign each
 	// request (auth/mindtouch.ServerToken, for one). An *auth.Source here is
 	// used as a bearer token source.

@@ -20,7 +20,8 @@ type Response = transport.Response
 //
 // path is relative to Config.BaseURL (query allowed), or an absolute URL; one
 // to another origin is sent without the credential. body: nil for none,
-// json.RawMessage or []byte sent as is, anything else encoded as JSON. out:
+// json.RawMessage or []byte sent as is (JSON), url.Values as a form
+// (application/x-www-form-urlencoded), anything else encoded as JSON. out:
 // nil to discard, *json.RawMessage for the raw bytes, anything else decoded
 // from JSON. A non-2xx answer is an [*APIError]; the *Response is returned in
 // both cases when an answer arrived (nil when none did).

@@ -10,7 +10,18 @@
 // /authenticate when a refresh is refused.
 //
 //	src := auth.NewSource(jsonlogin.Grant{BaseURL: base, UserKey: key, UserSecret: secret})
-//	rt, err := auth.NewTransport(nil, apiURL, src)
+//	api, err := client.New(client.Config{BaseURL: apiURL, TokenSource: src})
+//	resp, err := api.Do(ctx, "GET", "/me", nil, &me)
+//
+// The requests go through the module's request engine, with the rule a
+// request carrying secrets in its body needs: a redirect to another origin is
+// refused, and a request is repeated only when the server cannot have acted
+// on it (it never left this machine, or a 429 with Retry-After, waited out up
+// to 10 seconds). Never after a 5xx or a lost answer: a /refresh is not
+// idempotent on a server that rotates refresh tokens, so a repeat could spend
+// the refresh token twice; the Source's next call, or the fallback to
+// /authenticate, recovers instead. Error answers keep the secret and the
+// refresh token out of the error.
 //
 // These services send no expires_in. The access token's lifetime is read from
 // its JWT "exp" claim when it is a JWT (read, not verified: the client cannot

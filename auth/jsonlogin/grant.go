@@ -48,8 +48,10 @@ type tokenResponse struct {
 }
 
 // Token refreshes prev when it has a refresh token, else (or when the refresh
-// is refused) authenticates with the user key and secret. It makes at most two
-// requests and never retries a failure of the network or the server.
+// is refused) authenticates with the user key and secret. Each request is
+// retried only when the server cannot have acted on it (it never left this
+// machine, or a 429): never after a 5xx or a lost answer, so a refresh token
+// is not spent twice; a redirect to another origin is refused.
 func (g Grant) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, error) {
 	hc := httpClient(ctx, g.HTTPClient)
 	if prev != nil && prev.RefreshToken != "" {
@@ -62,25 +64,18 @@ func (g Grant) Token(ctx context.Context, prev *oauth2.Token) (*oauth2.Token, er
 }
 
 func (g Grant) authenticate(ctx context.Context, hc *http.Client) (*oauth2.Token, error) {
-	u, err := endpoint(g.BaseURL, "authenticate")
-	if err != nil {
-		return nil, err
-	}
 	body := map[string]string{"user_key": g.UserKey, "user_secret": g.UserSecret}
 	var r tokenResponse
-	if err := post(ctx, hc, u, body, &r, g.UserSecret); err != nil {
+	if err := post(ctx, hc, g.BaseURL, "/authenticate", body, &r, g.UserSecret); err != nil {
 		return nil, err
 	}
 	return r.token("/authenticate", "")
 }
 
 func (g Grant) refresh(ctx context.Context, hc *http.Client, refreshToken string) (*oauth2.Token, error) {
-	u, err := endpoint(g.BaseURL, "refresh")
-	if err != nil {
-		return nil, err
-	}
 	var r tokenResponse
-	if err := post(ctx, hc, u, map[string]string{"refresh_token": refreshToken}, &r, refreshToken, g.UserSecret); err != nil {
+	body := map[string]string{"refresh_token": refreshToken}
+	if err := post(ctx, hc, g.BaseURL, "/refresh", body, &r, refreshToken, g.UserSecret); err != nil {
 		return nil, err
 	}
 	return r.token("/refresh", refreshToken)

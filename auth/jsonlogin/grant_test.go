@@ -22,6 +22,7 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/jsonlogin"
 	"github.com/mindpeeker/mindpeeker-go/auth/jsonlogin/jsonlogintest"
+	"github.com/mindpeeker/mindpeeker-go/internal/transport"
 )
 
 const secret = "s3cret-user-pw"
@@ -156,7 +157,7 @@ func TestTokenExpiresInWinsOverJWT(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	huge := `{"access_token":"` + strings.Repeat("a", 1<<20) + `"}`
+	huge := `{"access_token":"` + strings.Repeat("a", transport.MaxBody) + `"}`
 	tests := []struct {
 		name       string
 		auth       http.HandlerFunc
@@ -168,7 +169,7 @@ func TestTokenErrors(t *testing.T) {
 		{"html error page", answer(502, `<html>`+strings.Repeat("x", 5000)+`</html>`), 502, "HTTP 502"},
 		{"no access token", answer(200, `{"refresh_token":"rt"}`), 0, "no access_token"},
 		{"not json", answer(200, `access_token=abc`), 0, "not the expected JSON"},
-		{"too large", answer(200, huge), 0, "larger than 1048576 bytes"},
+		{"too large", answer(200, huge), 0, "not the expected JSON"}, // cut at transport.MaxBody
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,4 +281,41 @@ func TestGrantRedacted(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("login", "grant", g)
 	assert.NotContains(t, buf.String(), secret)
 	assert.Contains(t, buf.String(), `"user_key":"uk_123"`)
+}
+
+// A token request is repeated only when the server cannot have acted on it:
+// a 429 with Retry-After is waited out and sent again; a 5xx is not (see
+// TestTokenRefreshFailureByStatus), so a refresh token is never spent twice.
+func TestTokenRefreshRetriedAfter429(t *testing.T) {
+	var refreshes atomic.Int32
+	s := newScripted(t, answer(500, ""), func(w http.ResponseWriter, r *http.Request) {
+		if refreshes.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			answer(429, `{"error":"rate_limited"}`)(w, r)
+			return
+		}
+		answer(200, `{"access_token":"fresh"}`)(w, r)
+	})
+	g := jsonlogin.Grant{BaseURL: s.URL, UserKey: "uk", UserSecret: secret}
+	start := time.Now()
+	tok, err := g.Token(context.Background(), &oauth2.Token{AccessToken: "old", RefreshToken: "rt-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "fresh", tok.AccessToken)
+	assert.Equal(t, int32(2), s.refreshN.Load())
+	assert.Equal(t, int32(0), s.authN.Load())
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After waited")
+}
+
+// An Idempotency-Key the caller's context carries (for its own API call) is
+// not put on a token request, which would then be repeated after a 5xx.
+func TestTokenRequestIgnoresCallersIdempotencyKey(t *testing.T) {
+	var keys []string
+	s := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		answer(503, `{"error":"unavailable"}`)(w, r)
+	}, answer(500, ""))
+	ctx := transport.WithIdempotencyKey(context.Background(), "caller-key")
+	_, err := jsonlogin.Grant{BaseURL: s.URL, UserKey: "uk", UserSecret: secret}.Token(ctx, nil)
+	require.Error(t, err)
+	assert.Equal(t, []string{""}, keys, "sent once, without the key")
 }

@@ -17,15 +17,11 @@ import (
 // http.DefaultClient. Errors wrap an *[auth.TokenError] (Grant "jsonlogin",
 // StatusCode set when the service answered with a failure status) and never contain userSecret.
 func Register(ctx context.Context, baseURL, userID, userSecret string) (userKey string, err error) {
-	u, err := endpoint(baseURL, "register")
-	if err != nil {
-		return "", fmt.Errorf("jsonlogin: register: %w", err)
-	}
 	var r struct {
 		UserKey string `json:"user_key"`
 	}
 	body := map[string]string{"user_id": userID, "user_secret": userSecret}
-	if err := post(ctx, httpClient(ctx, nil), u, body, &r, userSecret); err != nil {
+	if err := post(ctx, httpClient(ctx, nil), baseURL, "/register", body, &r, userSecret); err != nil {
 		return "", fmt.Errorf("jsonlogin: register: %w", err)
 	}
 	if r.UserKey == "" {

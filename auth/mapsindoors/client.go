@@ -2,19 +2,19 @@ package mapsindoors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
+	"github.com/mindpeeker/mindpeeker-go/internal/transport"
 )
 
 // Default endpoints of the MapsIndoors authentication service: BaseURL from
@@ -25,11 +25,7 @@ const (
 	DefaultBaseURL  = "https://auth.mapsindoors.com"
 )
 
-const (
-	secretsPath = "/api/clientcredentials"
-	maxBodySize = 1 << 20
-	excerptSize = 160
-)
+const secretsPath = "/api/clientcredentials"
 
 // Config configures a [Client].
 type Config struct {
@@ -53,10 +49,10 @@ type Config struct {
 // Client logs in with the client credentials grant using the secret in its
 // [SecretStore] and manages the client's secrets. It is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	endpoint string       // BaseURL + /api/clientcredentials
-	hc       *http.Client // follows no redirect
-	log      *slog.Logger
+	cfg    Config
+	engine *transport.Engine // the management calls
+	hc     *http.Client      // logins: follows no redirect to another origin
+	log    *slog.Logger
 
 	rotating sync.Mutex // one rotation at a time
 
@@ -89,9 +85,20 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	hc := auth.TokenHTTPClient(cfg.HTTPClient)
-	c := &Client{cfg: cfg, endpoint: base.JoinPath(secretsPath).String(), hc: hc, log: cfg.Logger}
+	c := &Client{cfg: cfg, hc: hc, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	// No Idempotency-Keys: the API does not document them, so a create is
+	// never repeated after it may have reached the server.
+	c.engine, err = transport.New(transport.Options{
+		BaseURL: base.String(), HTTPClient: hc, Authorizer: authorizer{},
+		MaxRetries: 3, MinRetryWait: 250 * time.Millisecond, MaxRetryWait: 30 * time.Second,
+		RateLimitWait: 5 * time.Second, RateLimitRetries: 2,
+		UserAgent: "mindpeeker-go mapsindoors", Logger: c.log, DisableIdempotencyKeys: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mapsindoors: %w", err)
 	}
 	c.src = c.newSource()
 	return c, nil
@@ -231,77 +238,61 @@ type staticToken struct{ tok *oauth2.Token }
 
 func (s staticToken) TokenContext(context.Context) (*oauth2.Token, error) { return s.tok, nil }
 
+type bearerKey struct{}
+
+// authorizer is the engine's credential for the management calls: the bearer
+// token of the call's [bearer], which the call's context carries. After a 401,
+// a token from a Source is invalidated and the call retried once; a fixed
+// token's 401 is final.
+type authorizer struct{}
+
+func (authorizer) Authorize(ctx context.Context, h http.Header) (*oauth2.Token, error) {
+	tok, err := ctx.Value(bearerKey{}).(bearer).TokenContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("logging in: %w", err)
+	}
+	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	return tok, nil
+}
+
+func (authorizer) Renew(ctx context.Context, refused *oauth2.Token) error {
+	src, ok := ctx.Value(bearerKey{}).(*auth.Source)
+	if !ok {
+		return errors.New("mapsindoors: the token of the new secret was refused")
+	}
+	src.Invalidate(refused)
+	return nil
+}
+
+func (authorizer) HeaderName() string { return "Authorization" }
+
 // do calls the secret management endpoint with the customerId and q as query
 // parameters, and form (when not nil) as an application/x-www-form-urlencoded
-// body, and decodes a 2xx answer into out (when not nil). A 401 with a token
-// from a Source invalidates it and retries once.
+// body, and decodes a 2xx answer into out (when not nil), through the module's
+// request engine: a 401 renewed once, Retry-After waited out, 5xx retried for
+// GET and DELETE (never for a POST, which would create a second secret),
+// failures as *APIError with the token and the secret kept out.
 func (c *Client) do(ctx context.Context, b bearer, method string, q, form url.Values, out any) error {
 	q.Set("customerId", c.cfg.CustomerID)
-	target := c.endpoint + "?" + q.Encode()
-	for attempt := 0; ; attempt++ {
-		tok, err := b.TokenContext(ctx)
-		if err != nil {
-			return fmt.Errorf("mapsindoors: %s %s: logging in: %w", method, secretsPath, err)
-		}
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, err := http.NewRequestWithContext(ctx, method, target, body)
-		if err != nil {
-			return fmt.Errorf("mapsindoors: %w", err)
-		}
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		req.Header.Set("Accept", "application/json")
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			return fmt.Errorf("mapsindoors: %s %s: %w", method, secretsPath, err)
-		}
-		raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
-		resp.Body.Close()
-		if src, ok := b.(*auth.Source); ok && resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
-			src.Invalidate(tok)
-			continue
-		}
-		switch {
-		case err != nil:
-			return fmt.Errorf("mapsindoors: %s %s: reading the answer: %w", method, secretsPath, err)
-		case len(raw) > maxBodySize:
-			return fmt.Errorf("mapsindoors: %s %s: the answer is larger than %d bytes", method, secretsPath, maxBodySize)
-		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			return &APIError{Method: method, Path: secretsPath, StatusCode: resp.StatusCode,
-				Message: auth.Excerpt(auth.Scrub(string(raw), tok.AccessToken), excerptSize)}
-		case out == nil:
-			return nil
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			// Not quoting the answer: a 2xx answer may hold a secret.
-			return fmt.Errorf("mapsindoors: %s %s: the answer is not the expected JSON: %w", method, secretsPath, err)
-		}
-		return nil
+	// No Idempotency-Key, not even one the caller's context carries: the API
+	// does not honour them, and with one the engine would repeat a create.
+	ctx = transport.WithIdempotencyKey(context.WithValue(ctx, bearerKey{}, b), "")
+	var body any
+	if form != nil {
+		body = form
+		ctx = transport.WithSecrets(ctx, form.Get("client_secret"))
 	}
+	if err := c.engine.Do(ctx, method, secretsPath+"?"+q.Encode(), body, out); err != nil {
+		return fmt.Errorf("mapsindoors: %s %s: %w", method, secretsPath, err)
+	}
+	return nil
 }
 
-// APIError is a failure answer of the secret management API. Message is a
-// short excerpt of the body, cleaned of control characters and of the bearer
-// token.
-type APIError struct {
-	Method     string // "GET", "POST" or "DELETE"
-	Path       string // "/api/clientcredentials"
-	StatusCode int
-	Message    string
-}
-
-func (e *APIError) Error() string {
-	msg := fmt.Sprintf("mapsindoors: %s %s: HTTP %d", e.Method, e.Path, e.StatusCode)
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	return msg
-}
+// APIError is a failure answer of the secret management API: the module's
+// one error type (client.APIError), with the status, the server's message
+// (bounded, cleaned, without the token or the secret), X-Request-Id, and the
+// sentinels (errors.Is(err, client.ErrNotFound)).
+type APIError = apierror.Error
 
 // String describes the client; it holds no secret itself.
 func (c *Client) String() string {

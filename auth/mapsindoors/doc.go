@@ -48,6 +48,14 @@
 // the server's /.well-known/openid-configuration). Set Config.TokenURL to
 // override it.
 //
+// The calls go through the module's request engine, as client.Client's do: a
+// 401 renews the token and retries once, a 429 waits out Retry-After, a 5xx is
+// retried for a list or a delete but never for a create (the API documents no
+// Idempotency-Key, so a repeat could create a second secret), a redirect to
+// another origin is refused (a create carries the secret in its body), and a
+// failure answer is an [*APIError], the module's client.APIError, with its
+// sentinels (errors.Is(err, client.ErrNotFound)).
+//
 // Secrets never appear in log lines, errors or fmt output of this package's
 // types.
 package mapsindoors

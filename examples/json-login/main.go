@@ -1,6 +1,6 @@
 // Command json-login logs in to a service with JSON login (POST /authenticate,
-// POST /refresh) through package auth/jsonlogin, and shows the token being
-// renewed.
+// POST /refresh) through package auth/jsonlogin, calls the service's API with
+// a client.Client (Do), and shows the token being renewed.
 //
 // With no credentials it starts the in-process fake service (package
 // jsonlogintest), registers a user, and runs on a simulated clock so that two
@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +33,7 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/jsonlogin"
 	"github.com/mindpeeker/mindpeeker-go/auth/jsonlogin/jsonlogintest"
+	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
 func main() {
@@ -103,14 +103,16 @@ func runFake(ctx context.Context, out io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime}))
 	src := auth.NewSource(jsonlogin.Grant{BaseURL: srv.URL, UserKey: key, UserSecret: secret},
 		auth.WithClock(clock.Now), auth.WithLogger(logger))
-	rt, err := auth.NewTransport(nil, srv.URL, src)
+	// The API is called through a client.Client: the token on srv.URL's
+	// origin only, a 401 renewed and retried once, 429 and 5xx retried, a
+	// failure answer a *client.APIError.
+	api, err := client.New(client.Config{BaseURL: srv.URL, TokenSource: src})
 	if err != nil {
 		return err
 	}
-	api := &http.Client{Transport: rt}
 
 	step := func(what string) error {
-		me, err := getMe(ctx, api, srv.URL)
+		me, err := getMe(ctx, api)
 		if err != nil {
 			return err
 		}
@@ -141,22 +143,10 @@ type me struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func getMe(ctx context.Context, api *http.Client, base string) (*me, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/me", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := api.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /me: %s", resp.Status)
-	}
+func getMe(ctx context.Context, api *client.Client) (*me, error) {
 	var m me
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&m); err != nil {
-		return nil, fmt.Errorf("GET /me: %w", err)
+	if _, err := api.Do(ctx, http.MethodGet, "/me", nil, &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }

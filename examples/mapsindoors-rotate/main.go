@@ -4,8 +4,8 @@
 //
 // With no credentials it runs against an in-process fake (package
 // mapsindoorstest), shows a rotation, then a rotation whose final delete fails
-// and one whose new secret does not work, printing only ids and masked
-// secrets:
+// and one whose new secret does not work, then calls the API through a
+// client.Client with the stored secret, printing only ids and masked secrets:
 //
 //	go run ./examples/mapsindoors-rotate
 //
@@ -27,16 +27,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"time"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/mapsindoors"
 	"github.com/mindpeeker/mindpeeker-go/auth/mapsindoors/mapsindoorstest"
+	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
 func main() {
@@ -98,7 +103,7 @@ func runReal(ctx context.Context, out io.Writer, getenv func(string) string) err
 		return errors.New("set MAPSINDOORS_CLIENT_SECRET, or MAPSINDOORS_SECRET_FILE to a file holding it")
 	}
 
-	client, err := mapsindoors.New(mapsindoors.Config{
+	mi, err := mapsindoors.New(mapsindoors.Config{
 		ClientID: clientID, CustomerID: customerID, Store: store,
 		TokenURL: getenv("MAPSINDOORS_TOKEN_URL"), BaseURL: getenv("MAPSINDOORS_BASE_URL"),
 		Logger: logger(out),
@@ -111,7 +116,7 @@ func runReal(ctx context.Context, out io.Writer, getenv func(string) string) err
 		return err
 	}
 	if cur.ID == "" {
-		secrets, err := client.List(ctx)
+		secrets, err := mi.List(ctx)
 		if err != nil {
 			return err
 		}
@@ -123,7 +128,7 @@ func runReal(ctx context.Context, out io.Writer, getenv func(string) string) err
 	}
 
 	fmt.Fprintf(out, "Rotating client secret %s of client %s\n", cur.ID, clientID)
-	created, err := client.Rotate(ctx)
+	created, err := mi.Rotate(ctx)
 	if created != nil {
 		if file != "" {
 			fmt.Fprintf(out, "The new secret (id %s, %s) is saved in %s\n", created.ID, created.Masked(), file)
@@ -145,7 +150,7 @@ func runFake(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "Client %s starts with secret id %s (secrets are shown masked)\n\n", srv.ClientID, id)
 
 	store := mapsindoors.NewMemorySecretStore(mapsindoors.StoredSecret{ID: id, Secret: secret})
-	client, err := mapsindoors.New(mapsindoors.Config{
+	mi, err := mapsindoors.New(mapsindoors.Config{
 		ClientID: srv.ClientID, CustomerID: srv.CustomerID, Store: store,
 		TokenURL: srv.TokenURL(), BaseURL: srv.URL, RotationDescription: "example rotation",
 		Logger: logger(out),
@@ -155,7 +160,7 @@ func runFake(ctx context.Context, out io.Writer) error {
 	}
 
 	fmt.Fprintln(out, "1. A rotation:")
-	created, err := client.Rotate(ctx)
+	created, err := mi.Rotate(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,7 +169,7 @@ func runFake(ctx context.Context, out io.Writer) error {
 
 	fmt.Fprintln(out, "2. A rotation whose final delete fails (the fake refuses deletions):")
 	srv.FailDeletes(true)
-	second, err := client.Rotate(ctx)
+	second, err := mi.Rotate(ctx)
 	var partial *mapsindoors.PartialRotationError
 	if !errors.As(err, &partial) {
 		return fmt.Errorf("expected a partial rotation, got %v", err)
@@ -172,20 +177,40 @@ func runFake(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "   error: %v\n", err)
 	fmt.Fprintf(out, "   both log in: %t/%t; the store holds %s\n", srv.CanLogin(created.Secret), srv.CanLogin(second.Secret), mustLoad(ctx, store).ID)
 	srv.FailDeletes(false)
-	if err := client.Delete(ctx, partial.OldSecretID); err != nil {
+	if err := mi.Delete(ctx, partial.OldSecretID); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "   deleted %s later; secrets now: %v\n\n", partial.OldSecretID, srv.SecretIDs())
 
 	fmt.Fprintln(out, "3. A rotation whose new secret does not log in (the fake breaks new secrets):")
 	srv.BreakNewSecrets(true)
-	if _, err := client.Rotate(ctx); err == nil {
+	if _, err := mi.Rotate(ctx); err == nil {
 		return errors.New("expected the rotation to fail")
 	} else {
 		fmt.Fprintf(out, "   error: %v\n", err)
 	}
-	fmt.Fprintf(out, "   the store still holds %s, which logs in: %t; secrets now: %v\n",
+	fmt.Fprintf(out, "   the store still holds %s, which logs in: %t; secrets now: %v\n\n",
 		mustLoad(ctx, store).ID, srv.CanLogin(mustLoad(ctx, store).Secret), srv.SecretIDs())
+
+	fmt.Fprintln(out, "4. Calling a MapsIndoors API with the stored secret, through a client.Client:")
+	return callAPI(ctx, out, mi, srv.URL, "/api/clientcredentials?customerId="+url.QueryEscape(srv.CustomerID))
+}
+
+// callAPI GETs path under base with a token from the secret the store holds
+// now (mi.Grant keeps working across rotations), through a client.Client: the
+// token to base's origin only, a 401 renewed and retried once, 429 and 5xx
+// retried, a failure answer a *client.APIError.
+func callAPI(ctx context.Context, out io.Writer, mi *mapsindoors.Client, base, path string) error {
+	api, err := client.New(client.Config{BaseURL: base, TokenSource: auth.NewSource(mi.Grant())})
+	if err != nil {
+		return err
+	}
+	var secrets []json.RawMessage
+	resp, err := api.Do(ctx, http.MethodGet, path, nil, &secrets)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   GET %s -> %d (%d secrets), attempts: %d\n", path, resp.StatusCode, len(secrets), resp.Attempts)
 	return nil
 }
 

@@ -23,6 +23,7 @@ func TestRunWithFake(t *testing.T) {
 	assert.Contains(t, s, "old secret logs in: false; new secret logs in: true")
 	assert.Contains(t, s, "both log in: true/true")
 	assert.Contains(t, s, "which logs in: true")
+	assert.Contains(t, s, "-> 200 (1 secrets), attempts: 1", "the API called through a client.Client")
 	assert.Regexp(t, `\(\w{4}…\(96 chars\)\)`, s, "secrets appear masked")
 	assert.NotRegexp(t, `[0-9a-f]{96}`, s, "no secret in full")
 }

@@ -3,7 +3,7 @@
 // client_id 100, and refresh tokens that are single-use and rotate on every
 // renewal. It fetches a token, reuses it, renews it through the refresh token,
 // persists it in a token file that a restarted program continues from, and
-// calls the API with it. It prints which token requests it makes, never a token.
+// calls the API with it through a client.Client (Do), with every guarantee. It prints which token requests it makes, never a token.
 //
 // With MINDBAZ_USERNAME and MINDBAZ_PASSWORD set it logs in to Mindbaz; set
 // MINDBAZ_API_URL to an endpoint of the Mindbaz API to call it with the token
@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/client"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 )
 
@@ -151,37 +152,27 @@ func pickTarget(out io.Writer, getenv func(string) string) (target, error) {
 	return target{grant: g, apiURL: fake.APIURL() + "/sessions", fake: fake}, nil
 }
 
-// callAPI GETs apiURL with the Source's token, through a Transport that sends
-// the token to that origin only.
+// callAPI GETs apiURL with the Source's token through a client.Client: the
+// token goes to apiURL's origin only, a 401 renews it and retries once, a 429
+// waits out Retry-After, a 5xx is retried, and a failure is a *client.APIError.
 func callAPI(ctx context.Context, out io.Writer, apiURL string, src *auth.Source) error {
-	tr, err := auth.NewTransport(nil, apiURL, src)
+	u, err := url.Parse(apiURL)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL, nil)
+	c, err := client.New(client.Config{BaseURL: u.Scheme + "://" + u.Host, TokenSource: src})
 	if err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "    GET %s -> %s", apiURL, resp.Status)
 	var page struct {
 		Data []json.RawMessage `json:"data"`
 	}
-	if resp.StatusCode == http.StatusOK && json.Unmarshal(body, &page) == nil && page.Data != nil {
-		fmt.Fprintf(out, " (%d items)", len(page.Data))
+	resp, err := c.Do(ctx, http.MethodGet, u.RequestURI(), nil, &page)
+	if err != nil {
+		return err // a *client.APIError for a failure answer: status, code, message
 	}
-	fmt.Fprintln(out)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("GET %s: %s", apiURL, resp.Status)
-	}
+	fmt.Fprintf(out, "    GET %s -> %d %s (%d items), attempts: %d\n",
+		apiURL, resp.StatusCode, http.StatusText(resp.StatusCode), len(page.Data), resp.Attempts)
 	return nil
 }
 

@@ -1,5 +1,8 @@
 // Command mindtouch calls the MindTouch (CXone Expert) API with a server API
-// token, signing every request afresh with package auth/mindtouch.
+// token through a client.Client (Config.Credential), which signs every
+// request, every retry included, afresh with package auth/mindtouch. A 401 is
+// final for such a credential (a signature has nothing to renew); 429s and
+// 5xx are retried, and errors are *client.APIError with MindTouch's message.
 //
 // With no credentials it starts an in-process fake MindTouch site that checks
 // the signatures, and runs against it on a simulated clock:
@@ -19,6 +22,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +35,7 @@ import (
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/mindtouch"
+	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
 func main() {
@@ -55,14 +60,13 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 
 // runReal makes two signed requests to a real site.
 func runReal(ctx context.Context, out io.Writer, site string, tok mindtouch.ServerToken) error {
-	rt, err := tok.Transport(site, nil)
+	c, err := newClient(site, tok, http.DefaultTransport)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Transport: rt, Timeout: 30 * time.Second}
 	fmt.Fprintf(out, "Using the MindTouch site %s as %s (key %s)\n", site, tok.User, tok.Key)
 	for _, path := range []string{"/@api/deki/users/current", "/@api/deki/pages/home/info"} {
-		status, body, err := get(ctx, hc, site+path+"?dream.out.format=json")
+		status, body, err := get(ctx, c, strings.TrimPrefix(path, apiPath)+"?dream.out.format=json")
 		if err != nil {
 			return err
 		}
@@ -81,15 +85,14 @@ func runFake(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "Signing as %s with key %q on a simulated clock; the secret is never sent.\n\n", tok.User, tok.Key)
 
 	rec := &recorder{next: http.DefaultTransport} // below the signer: sees what goes out
-	rt, err := tok.WithClock(clock.Now).Transport(fake.URL(), rec)
+	c, err := newClient(fake.URL(), tok.WithClock(clock.Now), rec)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Transport: rt}
 	var first string
 	var firstEpoch int64
 	for i := range 3 {
-		status, body, err := get(ctx, hc, fake.URL()+"/@api/deki/pages/home/info")
+		status, body, err := get(ctx, c, "/pages/home/info")
 		if err != nil {
 			return err
 		}
@@ -124,32 +127,33 @@ func runFake(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "\nreplaying request 1's header %s later -> %s (%s)\n",
 		clock.Now().Sub(time.Unix(firstEpoch, 0)).Round(time.Minute), resp.Status, refused[0])
 
-	status, body, err := get(ctx, hc, fake.URL()+"/@api/deki/users/current")
+	status, body, err := get(ctx, c, "/users/current")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "the same call through the transport, signed now -> %s %s\n", status, excerpt(body, 80))
+	fmt.Fprintf(out, "the same call through the client, signed now -> %s %s\n", status, excerpt(body, 80))
 	return nil
 }
 
-func get(ctx context.Context, hc *http.Client, url string) (status string, body []byte, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// apiPath is where a MindTouch site serves its API.
+const apiPath = "/@api/deki"
+
+// newClient returns a client for the API of site that signs each request with
+// cred, sending it over rt.
+func newClient(site string, cred auth.HeaderCredential, rt http.RoundTripper) (*client.Client, error) {
+	return client.New(client.Config{BaseURL: site + apiPath, Credential: cred,
+		HTTPClient: &http.Client{Transport: rt, Timeout: 30 * time.Second}})
+}
+
+// get sends GET path (under the API) and returns the answer's status and
+// body; a failure answer is a *client.APIError carrying MindTouch's message.
+func get(ctx context.Context, c *client.Client, path string) (status string, body []byte, err error) {
+	var raw json.RawMessage
+	resp, err := c.Do(ctx, http.MethodGet, path, nil, &raw)
 	if err != nil {
 		return "", nil, err
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", nil, err
-	}
-	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return "", nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return "", nil, fmt.Errorf("GET %s: %s: %s", req.URL.Path, resp.Status, excerpt(body, 200))
-	}
-	return resp.Status, body, nil
+	return fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)), raw, nil
 }
 
 // excerpt is the server's text fit for the terminal: cleaned and cut to n runes.

@@ -71,10 +71,13 @@ func (e *Error) Is(target error) bool {
 // Parse reads (at most MaxBody of) resp's body, closes it, and returns the error
 // it describes. The JSON envelope {"error":{"code","message"}} is understood, and
 // so are bodies that are not JSON (a proxy's HTML page): then Message is a short
-// excerpt of the text.
-func Parse(resp *http.Response, now time.Time) *Error {
+// excerpt of the text. Each of secrets (what the request carried: a token, a
+// password) is blanked out (auth.Scrub) before the body is read for a message,
+// so an answer that quotes one back does not put it in the error.
+func Parse(resp *http.Response, now time.Time, secrets ...string) *Error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	body = []byte(auth.Scrub(string(body), secrets...))
 	e := &Error{StatusCode: resp.StatusCode, RequestID: auth.Excerpt(resp.Header.Get("X-Request-Id"), 128)}
 	e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.Code, e.Message = describe(body)

@@ -82,3 +82,22 @@ func ExampleParseRetryAfter() {
 	// 30s true
 	// 0s false
 }
+
+func TestParseKeepsSecretsOut(t *testing.T) {
+	const secret = `pa"ss/wörd`
+	tests := []struct {
+		name, body string
+	}{
+		{"text", "refused password " + secret + " for user"},
+		{"JSON, escaped", `{"error":"invalid_` + `grant","error_description":"refresh token pa\"ss/wörd is spent"}`},
+		{"secret cut by the excerpt bound", strings.Repeat("x", 110) + secret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := apierror.Parse(response(400, tt.body), time.Now(), "", secret)
+			assert.NotContains(t, e.Error(), `pa"ss`)
+			assert.NotContains(t, e.Error(), `pa\"ss`)
+			assert.NotContains(t, e.Error(), "wörd")
+		})
+	}
+}

@@ -24,22 +24,23 @@ type callKey struct{}
 // call is the state of one request across its attempts; the retry hooks find
 // it in the request's context.
 type call struct {
-	engine        *Engine
-	method, path  string
-	out           any
-	onOrigin      bool          // the request goes to the configured origin: it carries the credential
-	oneShot       bool          // the body cannot be sent again
-	tok           *oauth2.Token // bearer token the last attempt carried
-	attempts      int
-	retries       int   // retries spent from MaxRetries
-	renewed       bool  // the one 401 renewal has been used
-	renewErr      error // why the 401 renewal could not be done
-	handled       bool  // handle ran for the current attempt
-	maybeApplied  bool  // an attempt may have reached the server without its answer arriving
-	lastAmbiguous bool  // the last attempt got no answer, or a 5xx: it may have been applied
-	deadlineFirst bool  // a retry was dropped because the context's deadline comes before it
-	stopped       error // the context's error, once it ended the call
-	resp          Response
+	engine           *Engine
+	method, path     string
+	out              any
+	onOrigin         bool          // the request goes to the configured origin: it carries the credential
+	oneShot          bool          // the body cannot be sent again
+	tok              *oauth2.Token // bearer token the last attempt carried
+	attempts         int
+	retries          int   // retries spent from MaxRetries
+	rateLimitRetries int   // of which after a 429 without Retry-After
+	renewed          bool  // the one 401 renewal has been used
+	renewErr         error // why the 401 renewal could not be done
+	handled          bool  // handle ran for the current attempt
+	maybeApplied     bool  // an attempt may have reached the server without its answer arriving
+	lastAmbiguous    bool  // the last attempt got no answer, or a 5xx: it may have been applied
+	deadlineFirst    bool  // a retry was dropped because the context's deadline comes before it
+	stopped          error // the context's error, once it ended the call
+	resp             Response
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
 	apiErr         *apierror.Error
@@ -105,6 +106,7 @@ func (c *call) setIdempotencyKey(ctx context.Context, h http.Header) {
 var (
 	acceptJSON  = []string{"application/json"}
 	contentJSON = []string{"application/json"}
+	contentForm = []string{"application/x-www-form-urlencoded"}
 )
 
 // authorize puts the credential on req, when it goes to the origin; without
@@ -137,7 +139,7 @@ func (c *call) handle(resp *http.Response) error {
 		return nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		c.apiErr = apierror.Parse(resp, c.engine.now())
+		c.apiErr = apierror.Parse(resp, c.engine.now(), c.secrets(resp.Request.Context())...)
 		return nil
 	}
 	defer resp.Body.Close()
@@ -163,6 +165,26 @@ func (c *call) handle(resp *http.Response) error {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
 	return nil
+}
+
+type secretsKey struct{}
+
+// WithSecrets returns a context whose calls keep secrets out of their errors:
+// an error answer that echoes one (a request body's password or refresh
+// token) has it replaced by [REDACTED]. The bearer token a call carries is
+// always kept out.
+func WithSecrets(ctx context.Context, secrets ...string) context.Context {
+	return context.WithValue(ctx, secretsKey{}, secrets)
+}
+
+// secrets are what the call's error must not quote: the bearer token it
+// carried and the context's WithSecrets.
+func (c *call) secrets(ctx context.Context) []string {
+	secrets, _ := ctx.Value(secretsKey{}).([]string)
+	if c.tok != nil {
+		secrets = append(secrets[:len(secrets):len(secrets)], c.tok.AccessToken)
+	}
+	return secrets
 }
 
 // readRaw reads a whole answer into raw, as it is.

@@ -71,10 +71,17 @@ type Attempt struct {
 	RetryAfter    time.Duration // from the answer's Retry-After
 	HasRetryAfter bool
 	Backoff       time.Duration // the jittered backoff this retry would wait without Retry-After
-	MaxRetries    int
-	MaxWait       time.Duration // cap on one wait; a longer Retry-After stops the call
-	Remaining     time.Duration // until the context's deadline
-	HasDeadline   bool
+	// RateLimitBackoff is the wait after a 429 without Retry-After: longer than
+	// Backoff, since the server said it is overloaded but not for how long.
+	RateLimitBackoff time.Duration
+	// RateLimitRetries: retries already spent on 429s without Retry-After (they
+	// count in Retries too); MaxRateLimitRetries caps them (0: none).
+	RateLimitRetries    int
+	MaxRateLimitRetries int
+	MaxRetries          int
+	MaxWait             time.Duration // cap on one wait; a longer Retry-After stops the call
+	Remaining           time.Duration // until the context's deadline
+	HasDeadline         bool
 }
 
 // Decision is what happens after an attempt.
@@ -91,9 +98,13 @@ type Decision struct {
 //
 //   - 401: renew the credential and retry once, at once, without spending a
 //     retry; the server refused the request, so it did not act on it.
-//   - 429, or 503 with Retry-After: wait as long as Retry-After says (backoff
-//     without it); a wait beyond MaxWait stops, and the caller gets the answer
-//     with its RetryAfter. A 429 is safe to repeat for any request.
+//   - 429, or 503 with Retry-After: wait as long as Retry-After says; a wait
+//     beyond MaxWait stops, and the caller gets the answer with its RetryAfter.
+//     A 429 is safe to repeat for any request.
+//   - 429 without Retry-After: wait RateLimitBackoff (seconds, not the 5xx
+//     backoff's milliseconds: a rate-limited server is not helped by a quick
+//     burst of repeats; the MindPeeker document's own handler waits 60 s), at
+//     most MaxRateLimitRetries times.
 //   - other 5xx but 501, and lost answers: back off and retry, but only a
 //     replayable request (the server may have acted on it).
 //   - requests that never left this machine: back off and retry, whatever
@@ -118,12 +129,17 @@ func Decide(a Attempt) Decision {
 		d.Stop = StopNotReplayable
 	case a.Retries >= a.MaxRetries:
 		d.Stop = StopBudget
+	case blindRateLimit(a) && a.RateLimitRetries >= a.MaxRateLimitRetries:
+		d.Stop = StopBudget
 	case d.Reason == ReasonRateLimited && a.HasRetryAfter && a.RetryAfter > a.MaxWait:
 		d.Stop = StopRetryAfterCap
 	default:
 		d.Retry, d.Spends, d.Wait = true, true, a.Backoff
-		if d.Reason == ReasonRateLimited && a.HasRetryAfter {
+		switch {
+		case d.Reason == ReasonRateLimited && a.HasRetryAfter:
 			d.Wait = a.RetryAfter
+		case blindRateLimit(a):
+			d.Wait = a.RateLimitBackoff
 		}
 	}
 	if d.Retry && a.HasDeadline && a.Remaining < d.Wait {
@@ -147,6 +163,11 @@ func reasonOf(a Attempt) Decision {
 		return Decision{Reason: ReasonServerError}
 	}
 	return Decision{}
+}
+
+// blindRateLimit reports a 429 that does not say how long to wait.
+func blindRateLimit(a Attempt) bool {
+	return a.Failure == FailNone && a.Status == 429 && !a.HasRetryAfter
 }
 
 // needsReplay reports attempts the server may have acted on: lost answers and

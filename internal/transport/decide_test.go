@@ -9,7 +9,8 @@ import (
 
 func TestDecide(t *testing.T) {
 	// base: a GET with budget left and no deadline.
-	base := Attempt{Replayable: true, Rewindable: true, MaxRetries: 3, MaxWait: 30 * time.Second, Backoff: time.Second}
+	base := Attempt{Replayable: true, Rewindable: true, MaxRetries: 3, MaxWait: 30 * time.Second, Backoff: time.Second,
+		RateLimitBackoff: 5 * time.Second, MaxRateLimitRetries: 2}
 	with := func(f func(*Attempt)) Attempt { a := base; f(&a); return a }
 	tests := []struct {
 		name string
@@ -30,10 +31,21 @@ func TestDecide(t *testing.T) {
 			Decision{Reason: ReasonUnauthorized, Stop: StopNotRenewable}},
 		{"429 waits Retry-After", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 429, 2*time.Second, true }),
 			Decision{Retry: true, Spends: true, Wait: 2 * time.Second, Reason: ReasonRateLimited}},
-		{"429 without Retry-After backs off", with(func(a *Attempt) { a.Status = 429 }),
-			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonRateLimited}},
+		{"429 without Retry-After waits the rate-limit backoff", with(func(a *Attempt) { a.Status = 429 }),
+			Decision{Retry: true, Spends: true, Wait: 5 * time.Second, Reason: ReasonRateLimited}},
+		{"429 without Retry-After, second retry", with(func(a *Attempt) { a.Status, a.Retries, a.RateLimitRetries = 429, 1, 1 }),
+			Decision{Retry: true, Spends: true, Wait: 5 * time.Second, Reason: ReasonRateLimited}},
+		{"429 without Retry-After: its own, smaller budget", with(func(a *Attempt) { a.Status, a.Retries, a.RateLimitRetries = 429, 2, 2 }),
+			Decision{Reason: ReasonRateLimited, Stop: StopBudget}},
+		{"429 without Retry-After not retried when disabled", with(func(a *Attempt) { a.Status, a.MaxRateLimitRetries = 429, 0 }),
+			Decision{Reason: ReasonRateLimited, Stop: StopBudget}},
+		{"429 with Retry-After ignores the rate-limit budget", with(func(a *Attempt) {
+			a.Status, a.RetryAfter, a.HasRetryAfter, a.Retries, a.RateLimitRetries = 429, time.Second, true, 2, 2
+		}), Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonRateLimited}},
+		{"503 without Retry-After keeps the 5xx backoff", with(func(a *Attempt) { a.Status, a.RateLimitRetries = 503, 2 }),
+			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonServerError}},
 		{"429 retried for a POST without a key", with(func(a *Attempt) { a.Status, a.Replayable = 429, false }),
-			Decision{Retry: true, Spends: true, Wait: time.Second, Reason: ReasonRateLimited}},
+			Decision{Retry: true, Spends: true, Wait: 5 * time.Second, Reason: ReasonRateLimited}},
 		{"429 beyond the cap stops", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 429, time.Minute, true }),
 			Decision{Reason: ReasonRateLimited, Stop: StopRetryAfterCap}},
 		{"503 with Retry-After waits", with(func(a *Attempt) { a.Status, a.RetryAfter, a.HasRetryAfter = 503, 3*time.Second, true }),

@@ -25,9 +25,14 @@ type Options struct {
 	MaxRetries   int           // retries after the first attempt (a 401 renewal is not counted)
 	MaxRetryWait time.Duration // cap on any single wait; a longer Retry-After is returned, not slept
 	MinRetryWait time.Duration // first backoff step
-	UserAgent    string
-	Logger       *slog.Logger // nil: silent
-	Now          func() time.Time
+	// RateLimitWait is the first wait after a 429 without Retry-After, doubled
+	// on each further one (capped by MaxRetryWait); RateLimitRetries caps how
+	// many such 429s are retried (within MaxRetries; 0: none).
+	RateLimitWait    time.Duration
+	RateLimitRetries int
+	UserAgent        string
+	Logger           *slog.Logger // nil: silent
+	Now              func() time.Time
 	// DisableIdempotencyKeys: send no Idempotency-Key of our own, for APIs that do
 	// not honour them. A POST is then repeated only when it provably never
 	// reached the server (dial and DNS errors), never after a lost answer or a
@@ -107,13 +112,13 @@ func lastResponse(*http.Request, []*http.Request) error { return http.ErrUseLast
 // the base URL (query included), or an absolute URL: one to another origin
 // gets no credential and no Idempotency-Key.
 //
-// body: nil for none, json.RawMessage or []byte sent as is, anything else
-// encoded as JSON. out: nil to discard, *json.RawMessage for the raw bytes,
+// body: nil for none, json.RawMessage or []byte sent as is, url.Values as a
+// form (application/x-www-form-urlencoded), anything else encoded as JSON. out: nil to discard, *json.RawMessage for the raw bytes,
 // anything else decoded from JSON. A non-2xx answer is returned as
 // *apierror.Error. When ctx carries a Response (WithResponse), it is filled
 // in with the last answer's metadata.
 func (e *Engine) Do(ctx context.Context, method, path string, body, out any) error {
-	raw, err := encodeBody(body)
+	raw, contentType, err := encodeBody(body)
 	if err != nil {
 		return err
 	}
@@ -132,7 +137,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 	h["Accept"] = acceptJSON
 	h["User-Agent"] = e.userAgent
 	if raw != nil {
-		h["Content-Type"] = contentJSON
+		h["Content-Type"] = contentType
 	}
 	c.setIdempotencyKey(ctx, h)
 	if err := c.authorize(req.Request); err != nil {
@@ -150,21 +155,24 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 	return c.fail(err)
 }
 
-// encodeBody returns the bytes to send for Do's body (nil: no body).
-func encodeBody(body any) ([]byte, error) {
+// encodeBody returns the bytes to send for Do's body (nil: no body) and their
+// Content-Type.
+func encodeBody(body any) ([]byte, []string, error) {
 	switch b := body.(type) {
 	case nil:
-		return nil, nil
+		return nil, nil, nil
 	case json.RawMessage:
-		return b, nil
+		return b, contentJSON, nil
 	case []byte:
-		return b, nil
+		return b, contentJSON, nil
+	case url.Values:
+		return []byte(b.Encode()), contentForm, nil
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return nil, fmt.Errorf("mindpeeker: encoding request: %w", err)
+		return nil, nil, fmt.Errorf("mindpeeker: encoding request: %w", err)
 	}
-	return raw, nil
+	return raw, contentJSON, nil
 }
 
 // resolve returns the URL for Do's path and whether it is on the origin. A

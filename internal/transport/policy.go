@@ -42,11 +42,15 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.stopped = ctx.Err()
 		return false, c.stopped
 	}
-	d := Decide(c.attempt(ctx, resp, failure))
+	a := c.attempt(ctx, resp, failure)
+	d := Decide(a)
 	c.deadlineFirst = d.Stop == StopDeadline
 	e.logAttempt(ctx, c, resp, err, d)
 	if d.Spends {
 		c.retries++
+	}
+	if d.Retry && blindRateLimit(a) {
+		c.rateLimitRetries++
 	}
 	if d.Renew {
 		c.renewed = true
@@ -78,9 +82,12 @@ func (c *call) attempt(ctx context.Context, resp *http.Response, failure Failure
 		Failure: failure, Retries: c.retries, Renewed: c.renewed, Renewable: c.tok != nil,
 		Replayable: c.replayable(), Rewindable: !c.oneShot,
 		MaxRetries: e.opts.MaxRetries, MaxWait: e.opts.MaxRetryWait,
+		RateLimitRetries: c.rateLimitRetries, MaxRateLimitRetries: e.opts.RateLimitRetries,
 	}
-	if failure != FailNone || resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+	if failure != FailNone || resp.StatusCode >= 500 {
 		a.Backoff = e.jitter(c.retries) // not on the hot path of a success
+	} else if resp.StatusCode == http.StatusTooManyRequests {
+		a.RateLimitBackoff = e.rateLimitBackoff(c.rateLimitRetries)
 	}
 	if resp != nil {
 		a.Status = resp.StatusCode
@@ -125,6 +132,15 @@ func permanent(err error) bool {
 func (e *Engine) jitter(retry int) time.Duration {
 	d := min(e.opts.MinRetryWait<<min(retry, 20), e.opts.MaxRetryWait)
 	return d/2 + rand.N(d/2+1)
+}
+
+// rateLimitBackoff is the wait after the n-th 429 without Retry-After:
+// RateLimitWait doubled on each one, plus up to a quarter more at random (so
+// that a fleet does not come back in step, and never sooner than the base),
+// capped by MaxRetryWait.
+func (e *Engine) rateLimitBackoff(n int) time.Duration {
+	d := min(e.opts.RateLimitWait<<min(n, 20), e.opts.MaxRetryWait)
+	return min(d+rand.N(d/4+1), e.opts.MaxRetryWait)
 }
 
 // noBackoff is go-retryablehttp's Backoff: checkRetry has already waited.
