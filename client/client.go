@@ -62,6 +62,7 @@ func New(cfg Config) (*Client, error) {
 		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
+		Telemetry: cfg.telemetry(),
 	})
 	if err != nil {
 		return nil, err
@@ -123,7 +124,8 @@ func (cfg Config) authorizer() (transport.Authorizer, oauth2.TokenSource, error)
 	}
 	src := auth.NewSource(auth.ClientCredentials{
 		TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: cfg.Scopes,
-	}, auth.WithHTTPClient(cfg.HTTPClient), auth.WithLogger(cfg.Logger))
+	}, auth.WithHTTPClient(cfg.HTTPClient), auth.WithLogger(cfg.Logger),
+		auth.WithTracerProvider(cfg.tracerProvider()), auth.WithMeterProvider(cfg.meterProvider()))
 	return transport.Bearer(src), src, nil
 }
 
