@@ -123,7 +123,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 	}
 	target, onOrigin := e.resolve(path)
 	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
-	ctx = e.tel.observe(ctx, c, target)
+	ctx = e.tel.observe(ctx, c, target, nil)
 	defer func() { c.report(ctx, err) }()
 	var rawBody any
 	if raw != nil {

@@ -138,8 +138,10 @@ type callTelemetry struct {
 	sends   int // requests sent so far, redirect hops included
 }
 
-// observe starts c's instrumentation and returns the context carrying its span.
-func (t *Telemetry) observe(ctx context.Context, c *call, target string) context.Context {
+// observe starts c's instrumentation and returns the context carrying its
+// span. The call goes to u, or when u is nil to target (parsed only when the
+// call is observed).
+func (t *Telemetry) observe(ctx context.Context, c *call, target string, u *url.URL) context.Context {
 	if t == nil {
 		return ctx
 	}
@@ -148,10 +150,17 @@ func (t *Telemetry) observe(ctx context.Context, c *call, target string) context
 		return ctx
 	}
 	c.obs = &callTelemetry{t: t, metrics: metrics}
-	if traces {
-		ctx, c.obs.span = t.tracer.Start(ctx, "mindpeeker "+c.method, trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithAttributes(requestAttrs(c.method, target)...))
+	if !traces {
+		return ctx
 	}
+	if u == nil {
+		var err error
+		if u, err = url.Parse(target); err != nil {
+			u = &url.URL{}
+		}
+	}
+	ctx, c.obs.span = t.tracer.Start(ctx, "mindpeeker "+c.method, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(requestAttrs(c.method, u)...))
 	return ctx
 }
 
@@ -218,7 +227,7 @@ func (it instrumentedTransport) RoundTrip(req *http.Request) (*http.Response, er
 }
 
 func (o *callTelemetry) send(req *http.Request, next http.RoundTripper) (*http.Response, error) {
-	attrs := requestAttrs(req.Method, req.URL.String())
+	attrs := requestAttrs(req.Method, req.URL)
 	if o.sends > 0 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(o.sends))
 	}
@@ -267,24 +276,26 @@ func (o *callTelemetry) send(req *http.Request, next http.RoundTripper) (*http.R
 	return resp, err
 }
 
-// requestAttrs are the conventions' attributes of a request to target:
+// requestAttrs are the conventions' attributes of a request to u:
 // http.request.method, server.address, server.port (the first three, in this
 // order), url.full without its query (which may carry anything the caller
 // put there) or user info.
-func requestAttrs(method, target string) []attribute.KeyValue {
+func requestAttrs(method string, u *url.URL) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 8)
 	attrs = append(attrs, methodAttr(method))
-	u, err := url.Parse(target)
-	if err != nil {
-		return append(attrs, semconv.ServerAddress(""), semconv.ServerPort(0))
-	}
 	port, _ := strconv.Atoi(u.Port())
 	if port == 0 {
-		port = map[string]int{"http": 80, "https": 443}[u.Scheme]
+		switch u.Scheme {
+		case "https":
+			port = 443
+		case "http":
+			port = 80
+		}
 	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
-	attrs = append(attrs, semconv.ServerAddress(u.Hostname()), semconv.ServerPort(port), semconv.URLFull(u.String()))
-	if method != "" && methodAttr(method).Value.AsString() == semconv.HTTPRequestMethodOther.Value.AsString() {
+	full := *u
+	full.User, full.RawQuery, full.ForceQuery, full.Fragment, full.RawFragment = nil, "", false, "", ""
+	attrs = append(attrs, semconv.ServerAddress(u.Hostname()), semconv.ServerPort(port), semconv.URLFull(full.String()))
+	if attrs[0] == semconv.HTTPRequestMethodOther {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(method))
 	}
 	return attrs
