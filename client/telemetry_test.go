@@ -282,6 +282,7 @@ func TestTelemetryRateLimitedRetry(t *testing.T) {
 	assert.Equal(t, int64(429), first["http.response.status_code"].AsInt64())
 	assert.Equal(t, "429", first["error.type"].AsString())
 	assert.Equal(t, codes.Error, sends[0].Status().Code)
+	assert.Equal(t, "429", sends[0].Status().Description)
 	assert.NotContains(t, first, "http.request.resend_count")
 	assert.Equal(t, int64(1), second["http.request.resend_count"].AsInt64())
 	assert.Equal(t, int64(200), second["http.response.status_code"].AsInt64())

@@ -244,16 +244,18 @@ func (o *callTelemetry) send(req *http.Request, next http.RoundTripper) (*http.R
 	resp, err := next.RoundTrip(req)
 	elapsed := time.Since(start)
 	var end []attribute.KeyValue
+	var failure string // error.type; "" for a success
 	switch {
 	case err != nil:
-		end = append(end, semconv.ErrorTypeKey.String(errorType(err)))
+		failure = errorType(err)
 	case resp.StatusCode >= 400:
-		end = append(end, semconv.HTTPResponseStatusCode(resp.StatusCode), semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
-	default:
-		end = append(end, semconv.HTTPResponseStatusCode(resp.StatusCode))
+		failure = strconv.Itoa(resp.StatusCode)
+	}
+	if failure != "" {
+		end = append(end, semconv.ErrorTypeKey.String(failure))
 	}
 	if resp != nil {
-		end = append(end, semconv.NetworkProtocolVersion(protocolVersion(resp)))
+		end = append(end, semconv.HTTPResponseStatusCode(resp.StatusCode), semconv.NetworkProtocolVersion(protocolVersion(resp)))
 	}
 	if span != nil {
 		span.SetAttributes(end...)
@@ -262,8 +264,8 @@ func (o *callTelemetry) send(req *http.Request, next http.RoundTripper) (*http.R
 				span.SetAttributes(AttrRequestID.String(id))
 			}
 		}
-		if err != nil || resp.StatusCode >= 400 {
-			span.SetStatus(codes.Error, end[len(end)-1].Value.Emit())
+		if failure != "" {
+			span.SetStatus(codes.Error, failure)
 		}
 		span.End()
 	}
