@@ -16,18 +16,18 @@ import (
 
 // The telemetry of a [Source] (see [WithTracerProvider], [WithMeterProvider]).
 const (
-	// MetricTokenRenewals counts renewals, by AttrGrantType and AttrOutcome
-	// (with error.type on failure).
-	MetricTokenRenewals = "mindpeeker.token.renewals"
-	// MetricTokenRenewalDuration is the latency of renewals (seconds), with
-	// the attributes of MetricTokenRenewals.
-	MetricTokenRenewalDuration = "mindpeeker.token.renewal.duration"
+	// metricTokenRenewals counts renewals, by attrGrantType and attrOutcome
+	// (with error.type on failure). client's package doc lists them all.
+	metricTokenRenewals = "mindpeeker.token.renewals"
+	// metricTokenRenewalDuration is the latency of renewals (seconds), with
+	// the attributes of metricTokenRenewals.
+	metricTokenRenewalDuration = "mindpeeker.token.renewal.duration"
 
-	AttrGrantType = attribute.Key("mindpeeker.token.grant_type") // client_credentials, password, refresh_token, or the grant's Go type
-	AttrOutcome   = attribute.Key("mindpeeker.token.outcome")    // success or failure
-	// AttrServingValid is true on a failed renewal while the current token,
+	attrGrantType = attribute.Key("mindpeeker.token.grant_type") // client_credentials, password, refresh_token, or the grant's Go type
+	attrOutcome   = attribute.Key("mindpeeker.token.outcome")    // success or failure
+	// attrServingValid is true on a failed renewal while the current token,
 	// still valid, keeps being handed out.
-	AttrServingValid = attribute.Key("mindpeeker.token.serving_valid")
+	attrServingValid = attribute.Key("mindpeeker.token.serving_valid")
 )
 
 const instrumentationName = "github.com/mindpeeker/mindpeeker-go/auth"
@@ -53,8 +53,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithMeterProvider makes the Source count renewals and their failures
-// ([MetricTokenRenewals]) and measure their latency
-// ([MetricTokenRenewalDuration]). nil: no metrics.
+// (mindpeeker.token.renewals, by grant type and outcome) and measure their latency
+// (mindpeeker.token.renewal.duration, seconds). nil: no metrics.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(s *Source) {
 		if mp == nil {
@@ -62,11 +62,11 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 		}
 		m := mp.Meter(instrumentationName, metric.WithSchemaURL(semconv.SchemaURL))
 		var err error
-		if s.tel.renewals, err = m.Int64Counter(MetricTokenRenewals, metric.WithUnit("{renewal}"),
+		if s.tel.renewals, err = m.Int64Counter(metricTokenRenewals, metric.WithUnit("{renewal}"),
 			metric.WithDescription("Token renewals, by grant type and outcome.")); err != nil {
 			return
 		}
-		s.tel.latency, _ = m.Float64Histogram(MetricTokenRenewalDuration, metric.WithUnit("s"),
+		s.tel.latency, _ = m.Float64Histogram(metricTokenRenewalDuration, metric.WithUnit("s"),
 			metric.WithDescription("Duration of token renewals."),
 			metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
 	}
@@ -77,16 +77,16 @@ func (t *telemetry) start(ctx context.Context, name string, grant string) (conte
 	if t.tracer == nil {
 		return ctx, nil
 	}
-	return t.tracer.Start(ctx, name, trace.WithAttributes(AttrGrantType.String(grant)))
+	return t.tracer.Start(ctx, name, trace.WithAttributes(attrGrantType.String(grant)))
 }
 
 // end ends span (nil: none) with the outcome err, and returns the outcome's
 // attributes.
 func (t *telemetry) end(span trace.Span, grant string, err error) []attribute.KeyValue {
-	attrs := []attribute.KeyValue{AttrGrantType.String(grantOf(grant, err)), AttrOutcome.String("success")}
+	attrs := []attribute.KeyValue{attrGrantType.String(grantOf(grant, err)), attrOutcome.String("success")}
 	if err != nil {
 		et := tokenErrorType(err)
-		attrs = append(attrs[:1], AttrOutcome.String("failure"), semconv.ErrorTypeKey.String(et))
+		attrs = append(attrs[:1], attrOutcome.String("failure"), semconv.ErrorTypeKey.String(et))
 		if span != nil {
 			span.SetStatus(codes.Error, et)
 		}
@@ -102,7 +102,7 @@ func (t *telemetry) end(span trace.Span, grant string, err error) []attribute.Ke
 // tells a failed renewal that leaves a valid token in use.
 func (t *telemetry) renewed(ctx context.Context, span trace.Span, grant string, elapsed time.Duration, err error, serving bool) {
 	if err != nil && span != nil {
-		span.SetAttributes(AttrServingValid.Bool(serving))
+		span.SetAttributes(attrServingValid.Bool(serving))
 	}
 	attrs := t.end(span, grant, err)
 	if t.latency == nil {

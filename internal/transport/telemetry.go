@@ -25,20 +25,21 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
 )
 
-// InstrumentationName names the tracer and meter of the SDK's telemetry.
-const InstrumentationName = "github.com/mindpeeker/mindpeeker-go"
+// instrumentationName names the tracer and meter of the engine's telemetry.
+const instrumentationName = "github.com/mindpeeker/mindpeeker-go"
 
-// The attributes and instruments of the SDK's own (not semantic conventions').
+// The SDK's own attributes and instruments (the others are semantic
+// conventions'); client's package doc lists them all.
 const (
-	AttrRetryReason    = attribute.Key("mindpeeker.retry.reason")    // 401, 429, 5xx, network
-	AttrRetryWait      = attribute.Key("mindpeeker.retry.wait")      // seconds waited before the retry
-	AttrRetryStop      = attribute.Key("mindpeeker.retry.stop")      // why a failed attempt was not retried
-	AttrAttempts       = attribute.Key("mindpeeker.attempts")        // attempts sent in the call
-	AttrRequestID      = attribute.Key("mindpeeker.request_id")      // X-Request-Id of the last answer
-	AttrIdempotencyKey = attribute.Key("mindpeeker.idempotency_key") // the call's Idempotency-Key
+	attrRetryReason    = attribute.Key("mindpeeker.retry.reason")    // 401, 429, 5xx, network
+	attrRetryWait      = attribute.Key("mindpeeker.retry.wait")      // seconds waited before the retry
+	attrRetryStop      = attribute.Key("mindpeeker.retry.stop")      // why a failed attempt was not retried
+	attrAttempts       = attribute.Key("mindpeeker.attempts")        // attempts sent in the call
+	attrRequestID      = attribute.Key("mindpeeker.request_id")      // X-Request-Id of the last answer
+	attrIdempotencyKey = attribute.Key("mindpeeker.idempotency_key") // the call's Idempotency-Key
 
-	MetricRetries       = "mindpeeker.http.client.retries"
-	MetricRateLimitWait = "mindpeeker.http.client.rate_limit.wait"
+	metricRetries       = "mindpeeker.http.client.retries"
+	metricRateLimitWait = "mindpeeker.http.client.rate_limit.wait"
 )
 
 // Telemetry is the engine's OpenTelemetry instrumentation: a span per call,
@@ -87,14 +88,14 @@ func NewTelemetry(tp trace.TracerProvider, mp metric.MeterProvider, version stri
 	if !t.traces && !t.metrics && t.unsetTP == nil && t.unsetMP == nil {
 		return nil
 	}
-	t.tracer = tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(version), trace.WithSchemaURL(semconv.SchemaURL))
-	meter := mp.Meter(InstrumentationName, metric.WithInstrumentationVersion(version), metric.WithSchemaURL(semconv.SchemaURL))
+	t.tracer = tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(version), trace.WithSchemaURL(semconv.SchemaURL))
+	meter := mp.Meter(instrumentationName, metric.WithInstrumentationVersion(version), metric.WithSchemaURL(semconv.SchemaURL))
 	// Creating instruments fails only on invalid names; ours are constant,
 	// and the API then returns no-op instruments anyway.
 	t.duration, _ = httpconv.NewClientRequestDuration(meter)
-	t.retries, _ = meter.Int64Counter(MetricRetries, metric.WithUnit("{retry}"),
+	t.retries, _ = meter.Int64Counter(metricRetries, metric.WithUnit("{retry}"),
 		metric.WithDescription("Retries of API requests, by reason (mindpeeker.retry.reason: 401, 429, 5xx, network)."))
-	t.rateWait, _ = meter.Float64Histogram(MetricRateLimitWait, metric.WithUnit("s"),
+	t.rateWait, _ = meter.Float64Histogram(metricRateLimitWait, metric.WithUnit("s"),
 		metric.WithDescription("Waits before retrying a rate-limited (429, or 503 with Retry-After) request."),
 		metric.WithExplicitBucketBoundaries(0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
 	return t
@@ -169,14 +170,14 @@ func (o *callTelemetry) decided(ctx context.Context, c *call, d Decision) {
 	if o == nil || d.Reason == ReasonNone {
 		return
 	}
-	reason := AttrRetryReason.String(string(d.Reason))
+	reason := attrRetryReason.String(string(d.Reason))
 	if o.span != nil {
 		if d.Retry {
 			o.span.AddEvent("mindpeeker.retry", trace.WithAttributes(reason,
-				AttrRetryWait.Float64(d.Wait.Seconds()), semconv.HTTPRequestResendCount(o.sends)))
+				attrRetryWait.Float64(d.Wait.Seconds()), semconv.HTTPRequestResendCount(o.sends)))
 		} else {
-			o.span.AddEvent("mindpeeker.retry.stop", trace.WithAttributes(reason, AttrRetryStop.String(string(d.Stop))))
-			o.span.SetAttributes(AttrRetryStop.String(string(d.Stop)))
+			o.span.AddEvent("mindpeeker.retry.stop", trace.WithAttributes(reason, attrRetryStop.String(string(d.Stop))))
+			o.span.SetAttributes(attrRetryStop.String(string(d.Stop)))
 		}
 	}
 	if !o.metrics || !d.Retry {
@@ -193,15 +194,15 @@ func (o *callTelemetry) end(c *call, err error) {
 	if o == nil || o.span == nil {
 		return
 	}
-	attrs := []attribute.KeyValue{AttrAttempts.Int(c.attempts)}
+	attrs := []attribute.KeyValue{attrAttempts.Int(c.attempts)}
 	if c.resp.StatusCode != 0 {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(c.resp.StatusCode))
 		if id := requestID(c.resp.Header); id != "" {
-			attrs = append(attrs, AttrRequestID.String(id))
+			attrs = append(attrs, attrRequestID.String(id))
 		}
 	}
 	if c.idempotencyKey != "" {
-		attrs = append(attrs, AttrIdempotencyKey.String(c.idempotencyKey))
+		attrs = append(attrs, attrIdempotencyKey.String(c.idempotencyKey))
 	}
 	if err != nil {
 		et := errorType(err)
@@ -261,7 +262,7 @@ func (o *callTelemetry) send(req *http.Request, next http.RoundTripper) (*http.R
 		span.SetAttributes(end...)
 		if resp != nil {
 			if id := requestID(resp.Header); id != "" {
-				span.SetAttributes(AttrRequestID.String(id))
+				span.SetAttributes(attrRequestID.String(id))
 			}
 		}
 		if failure != "" {
