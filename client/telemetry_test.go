@@ -484,3 +484,24 @@ func TestTelemetryCarriesNoSecret(t *testing.T) {
 	assert.NotEmpty(t, failing.named("mindpeeker.token.renew"))
 	assert.Equal(t, codes.Error, failing.named("mindpeeker.token.renew")[0].Status().Code)
 }
+
+// TestTelemetryPostCarriesIdempotencyKey: the key that makes a POST safe to
+// retry is on the call's span and on every attempt's log line.
+func TestTelemetryPostCarriesIdempotencyKey(t *testing.T) {
+	var keys []string
+	srv := newAPIServer(t, func(n int, r *http.Request) (int, string) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		if n == 1 {
+			return 429, "0"
+		}
+		return 0, ""
+	})
+	o := newObserved(t, srv)
+	_, err := o.Do(context.Background(), "POST", "/sessions", map[string]string{"title": "t"}, nil)
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	require.NotEmpty(t, keys[0])
+	call := o.named("mindpeeker POST")[0]
+	assert.Equal(t, keys[0], attrs(call.Attributes())["mindpeeker.idempotency_key"].AsString())
+	assert.Equal(t, 2, strings.Count(o.logs.String(), "idempotency_key="+keys[0]), o.logs.String())
+}
