@@ -42,6 +42,7 @@ type Source struct {
 	defaultLifetime time.Duration
 	renewTimeout    time.Duration
 	renewBefore     time.Duration // 0: the default rule (see entryFor)
+	tel             telemetry
 
 	cur atomic.Pointer[entry] // the token callers get; nil until the first renewal
 
@@ -238,14 +239,24 @@ func (s *Source) startFlight() *flight {
 func (s *Source) fly(f *flight, prev *oauth2.Token) {
 	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), oauth2.HTTPClient, s.httpClient), s.renewTimeout)
 	defer cancel()
+	grant := grantType(s.grant)
+	ctx, span := s.tel.start(ctx, "mindpeeker.token.renew", grant)
+	start := time.Now()
 	e, err := s.renew(ctx, prev)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cur := s.cur.Load()
+	serving := err != nil && cur != nil && s.now().Before(cur.expireAt)
+	s.tel.renewed(ctx, span, grant, time.Since(start), err, serving)
 	if err != nil {
 		s.failStreak++
 		s.retryAt = s.now().Add(min(time.Second<<min(s.failStreak-1, 5), 30*time.Second))
-		s.logger.Warn("auth: token renewal failed", "error", err, "failures", s.failStreak)
+		attrs := []any{"error", err, "failures", s.failStreak, "grant", grant, "serving_current_token", serving}
+		if serving { // callers are not told: this line is how anyone learns of it
+			attrs = append(attrs, "valid_for", cur.expireAt.Sub(s.now()).Round(time.Second))
+		}
+		s.logger.Warn("auth: token renewal failed", attrs...)
 	} else {
 		s.failStreak, s.retryAt = 0, time.Time{}
 		s.cur.Store(e)
@@ -404,7 +415,10 @@ func (s *Source) obtain(ctx context.Context, prev *oauth2.Token, f fence) (*entr
 		return nil, fmt.Errorf("auth: not renewing: %w", ErrLeaseLost)
 	}
 	start := s.now()
-	tok, err := s.grant.Token(ctx, prev)
+	grant := grantType(s.grant)
+	reqCtx, span := s.tel.start(ctx, "mindpeeker.token.request", grant)
+	tok, err := s.grant.Token(reqCtx, prev)
+	s.tel.end(span, grant, err)
 	if err != nil {
 		return nil, err
 	}

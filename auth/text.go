@@ -18,6 +18,9 @@ const MaxServerText = 256
 // when cut. Use it wherever text that a server (or a file) chose meets an
 // error string or a terminal; the module has no other.
 func Excerpt(s string, max int) string {
+	if len(s) <= max && plain(s) {
+		return s // the common case, an id or a short message: nothing to clean
+	}
 	var b strings.Builder
 	n, space := 0, false
 	for i := 0; i < len(s); {
@@ -102,4 +105,15 @@ func Scrub(s string, secrets ...string) string {
 		}
 	}
 	return s
+}
+
+// plain reports whether s is printable ASCII with no leading, trailing or
+// doubled space: text Excerpt would return unchanged.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }

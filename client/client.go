@@ -8,6 +8,74 @@
 //
 // Every non-2xx answer is an [*APIError]; the sentinels ([ErrNotFound] and
 // friends) make the common checks one line with errors.Is.
+//
+// # Telemetry
+//
+// Calls are traced and measured through Config.TracerProvider and
+// Config.MeterProvider, or, when those are nil, the global OpenTelemetry
+// providers (also when set after New), following the OpenTelemetry semantic
+// conventions for HTTP clients (semconv v1.43.0). Every path is observed the
+// same way: the typed services, [Client.Do] and [Client.HTTPClient].
+//
+// Spans:
+//   - "mindpeeker {METHOD}" (kind internal) is the logical call, its retries
+//     included: http.request.method, server.address, server.port, url.full
+//     (without its query, which may carry anything), the last answer's
+//     http.response.status_code, mindpeeker.attempts, mindpeeker.request_id
+//     (X-Request-Id) and mindpeeker.idempotency_key; error.type and status
+//     Error when the call fails. Each retry is an event "mindpeeker.retry"
+//     (mindpeeker.retry.reason: 401, 429, 5xx or network; mindpeeker.retry.wait,
+//     seconds; the http.request.resend_count of the request it leads to), and
+//     a failed attempt that is not retried an event "mindpeeker.retry.stop"
+//     (with mindpeeker.retry.stop, also on the span: budget, retry_after_cap,
+//     deadline, not_renewable, not_replayable).
+//   - "{METHOD}" (kind client), a child of the call's, is each request sent:
+//     the conventions' HTTP client span, with http.request.resend_count from
+//     the second request on (retries and redirect hops), http.response.status_code,
+//     network.protocol.version, error.type and status Error for a 4xx, 5xx or
+//     transport error. It ends when the answer's headers arrive; a body cut
+//     afterwards shows as the call's "network" retry. The trace context goes
+//     with it to the server through otel.GetTextMapPropagator(): set it (say
+//     to propagation.TraceContext{}) for traceparent to be sent.
+//   - "mindpeeker.token.renew", with the grant's "mindpeeker.token.request" as
+//     its child, is a renewal of the client's token: mindpeeker.token.grant_type,
+//     mindpeeker.token.outcome (success, failure), error.type (the OAuth error
+//     code, the status, or timeout), mindpeeker.token.serving_valid on a
+//     failure. A renewal is the root of a trace of its own: one renewal serves
+//     every caller waiting for it.
+//
+// The call's span is not of kind client, on purpose: the conventions make each
+// request sent the client span, and span-derived metrics would count a call twice.
+//
+// Metrics:
+//   - http.client.request.duration (histogram, s, the conventions' buckets):
+//     each request sent, with http.request.method, server.address,
+//     server.port, http.response.status_code, error.type and
+//     network.protocol.version.
+//   - mindpeeker.http.client.retries (counter, {retry}): retries, by
+//     mindpeeker.retry.reason and http.request.method.
+//   - mindpeeker.http.client.rate_limit.wait (histogram, s): the waits before
+//     retrying a rate-limited request (429, or 503 with Retry-After); its count
+//     is the number of waits.
+//   - mindpeeker.token.renewals (counter, {renewal}): token renewals, by
+//     mindpeeker.token.grant_type and mindpeeker.token.outcome (failures:
+//     outcome failure, with error.type).
+//   - mindpeeker.token.renewal.duration (histogram, s): their latency, with the
+//     same attributes.
+//
+// No token, secret, API key, query string or server text (but the cleaned,
+// bounded X-Request-Id) is ever recorded. With no provider configured and
+// none set globally, a call is not instrumented and allocates nothing more;
+// it checks whether a global provider has been set since (two atomic loads).
+// An *auth.Source given in Config.TokenSource or Config.Credential records its
+// renewals only when made with auth.WithTracerProvider and auth.WithMeterProvider.
+//
+// Config.Logger gets a debug line for every attempt (method, path without its
+// query, attempt, duration, status, request_id, idempotency_key, error, reason,
+// wait or stop), a warning when a call fails for lack of retries (budget,
+// retry_after_cap, deadline, not_renewable), and the token Source's warning
+// when a renewal fails (serving_current_token says whether a still-valid token
+// keeps being used).
 package client
 
 import (
@@ -70,6 +138,7 @@ func New(cfg Config) (*Client, error) {
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
 		RateLimitWait: cfg.RateLimitWait, RateLimitRetries: cfg.rateLimitRetries(),
+		Telemetry: cfg.telemetry(),
 	})
 	if err != nil {
 		return nil, err
@@ -142,7 +211,8 @@ func (cfg Config) authorizer() (transport.Authorizer, oauth2.TokenSource, error)
 	}
 	src := auth.NewSource(auth.ClientCredentials{
 		TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Scopes: cfg.Scopes,
-	}, auth.WithHTTPClient(cfg.HTTPClient), auth.WithLogger(cfg.Logger))
+	}, auth.WithHTTPClient(cfg.HTTPClient), auth.WithLogger(cfg.Logger),
+		auth.WithTracerProvider(cfg.tracerProvider()), auth.WithMeterProvider(cfg.meterProvider()))
 	return transport.Bearer(src), src, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
@@ -45,7 +47,14 @@ type Config struct {
 	MaxRetries   int                // 0 = default (3); negative = no retries (a 401 is still renewed once)
 	MaxRetryWait time.Duration      // cap on any single wait (Retry-After or backoff); default 30s
 	UserAgent    string             // appended to the SDK's own
-	Logger       *slog.Logger       // nil = silent; debug level logs each attempt
+	Logger       *slog.Logger       // nil = silent; debug level logs each attempt, warn level a call whose retries ran out
+
+	// TracerProvider and MeterProvider receive the client's spans and metrics
+	// (see the package doc, "Telemetry"); nil means the global OpenTelemetry
+	// providers, no-ops unless the program sets them (before or after New).
+	// Trace context goes to the API through otel.GetTextMapPropagator().
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 
 	// DisableIdempotencyKeys stops the client sending an Idempotency-Key of its
 	// own with each POST, for APIs that do not honour them. A POST is then

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -41,6 +42,8 @@ type call struct {
 	deadlineFirst    bool  // a retry was dropped because the context's deadline comes before it
 	stopped          error // the context's error, once it ended the call
 	resp             Response
+	sentAt           time.Time      // when the current attempt was sent
+	obs              *callTelemetry // nil: the call records no telemetry
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
 	apiErr         *apierror.Error
@@ -56,13 +59,15 @@ func (c *call) record(resp *http.Response) {
 	}
 }
 
-// report fills in a WithResponse capture, if ctx has one, when the call ends.
-// Its RequestID is read only here: calls without a capture pay nothing.
-func (c *call) report(ctx context.Context) {
+// report fills in a WithResponse capture, if ctx has one, and ends the
+// call's telemetry, when the call ends with err. Its RequestID is read only
+// here: calls without a capture pay nothing.
+func (c *call) report(ctx context.Context, err error) {
+	c.obs.end(c, err)
 	if got, ok := ctx.Value(responseKey{}).(*Response); ok {
 		*got = c.resp
 		if got.Header != nil {
-			got.RequestID = got.Header.Get("X-Request-Id")
+			got.RequestID = requestID(got.Header)
 		}
 	}
 }

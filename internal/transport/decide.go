@@ -15,7 +15,7 @@ import "time"
 // carries out its Decision.
 
 // Reason says why an attempt failed in a way a retry may mend. It labels the
-// attempt in logs (and telemetry later) whether or not the retry happens.
+// attempt in logs and telemetry whether or not the retry happens.
 type Reason string
 
 // The reasons of a failed attempt.

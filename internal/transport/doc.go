@@ -10,4 +10,9 @@
 // slept), its backoff has no jitter (here: capped exponential with jitter), its
 // logger writes to stderr (here: slog at debug level, or nothing), and its
 // ErrorHandler throws the last response away (here: every answer is parsed).
+//
+// Telemetry (telemetry.go) hooks into the loop at four points only: the call's
+// start (Engine.Do, roundTripper.RoundTrip), each request sent (a wrapper of
+// the inner http.Client's Transport), each Decision (checkRetry), and the
+// call's end (call.report). A nil *Telemetry makes each a nil check.
 package transport

@@ -39,6 +39,7 @@ type Options struct {
 	// 5xx. A key the caller gives (WithIdempotencyKey, or the header on an
 	// HTTPClient request) is still sent and honoured.
 	DisableIdempotencyKeys bool
+	Telemetry              *Telemetry // nil: no spans or metrics
 }
 
 // Engine sends API requests. It is safe for concurrent use.
@@ -51,6 +52,7 @@ type Engine struct {
 	hc        *http.Client          // what HTTPClient returns
 	userAgent []string
 	logger    *slog.Logger
+	tel       *Telemetry
 	now       func() time.Time
 	opts      Options
 }
@@ -75,14 +77,16 @@ func New(o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
-		userAgent: []string{o.UserAgent}, logger: o.Logger, now: o.Now, opts: o,
+		userAgent: []string{o.UserAgent}, logger: o.Logger, tel: o.Telemetry, now: o.Now, opts: o,
 	}
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
 	following := *o.HTTPClient
 	following.CheckRedirect = redirects
+	following.Transport = e.tel.wrap(following.Transport)
 	e.rc = e.retryClient(&following)
 	oneHop := *o.HTTPClient
 	oneHop.CheckRedirect, oneHop.Jar = lastResponse, nil
+	oneHop.Transport = e.tel.wrap(oneHop.Transport)
 	e.rt = e.retryClient(&oneHop)
 	// The redirects of HTTPClient's requests are followed by the outer client,
 	// each hop a RoundTrip of its own that adds the credential only for the
@@ -117,14 +121,15 @@ func lastResponse(*http.Request, []*http.Request) error { return http.ErrUseLast
 // anything else decoded from JSON. A non-2xx answer is returned as
 // *apierror.Error. When ctx carries a Response (WithResponse), it is filled
 // in with the last answer's metadata.
-func (e *Engine) Do(ctx context.Context, method, path string, body, out any) error {
+func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (err error) {
 	raw, contentType, err := encodeBody(body)
 	if err != nil {
 		return err
 	}
 	target, onOrigin := e.resolve(path)
 	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
-	defer c.report(ctx)
+	ctx = e.tel.observe(ctx, c, target, nil)
+	defer func() { c.report(ctx, err) }()
 	var rawBody any
 	if raw != nil {
 		rawBody = raw
@@ -144,6 +149,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	req.SetResponseHandler(c.handle)
+	c.sentAt = time.Now()
 	resp, err := e.rc.Do(req)
 	if err == nil {
 		resp.Body.Close()

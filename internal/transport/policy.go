@@ -46,6 +46,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 	d := Decide(a)
 	c.deadlineFirst = d.Stop == StopDeadline
 	e.logAttempt(ctx, c, resp, err, d)
+	c.obs.decided(ctx, c, d)
 	if d.Spends {
 		c.retries++
 	}
@@ -161,6 +162,7 @@ func neverSent(err error) bool {
 // 401, re-signed for per-request credentials. The header map is copied first,
 // as go-retryablehttp's shallow request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
+	callFrom(req.Context()).sentAt = time.Now()
 	if e.auth == nil {
 		return nil
 	}
@@ -168,13 +170,29 @@ func (e *Engine) prepareRetry(req *http.Request) error {
 	return callFrom(req.Context()).authorize(req)
 }
 
+// logAttempt logs an attempt at debug level, or at warn level when it failed
+// in a way a retry could have mended but the call stops (retries spent, a
+// Retry-After beyond MaxRetryWait, the deadline, a 401 after the renewal).
 func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, d Decision) {
-	if !e.logger.Enabled(ctx, slog.LevelDebug) {
+	level, msg := slog.LevelDebug, "mindpeeker: request attempt"
+	switch d.Stop {
+	case StopBudget, StopRetryAfterCap, StopDeadline, StopNotRenewable:
+		level, msg = slog.LevelWarn, "mindpeeker: request failed, not retried"
+	}
+	if !e.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("method", c.method), slog.String("path", c.path), slog.Int("attempt", c.attempts)}
+	path, _, _ := strings.Cut(c.path, "?") // the query may carry anything
+	attrs := []slog.Attr{slog.String("method", c.method), slog.String("path", path), slog.Int("attempt", c.attempts),
+		slog.Duration("duration", time.Since(c.sentAt))}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		if id := requestID(resp.Header); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+	}
+	if c.idempotencyKey != "" {
+		attrs = append(attrs, slog.String("idempotency_key", c.idempotencyKey))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
@@ -187,5 +205,5 @@ func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, e
 	} else if d.Stop != StopFinal {
 		attrs = append(attrs, slog.String("stop", string(d.Stop)))
 	}
-	e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: request attempt", attrs...)
+	e.logger.LogAttrs(ctx, level, msg, attrs...)
 }

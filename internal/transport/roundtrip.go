@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -18,11 +19,11 @@ type roundTripper struct{ e *Engine }
 
 // RoundTrip sends a copy of req (a RoundTripper must not modify its request)
 // with the credential when req goes to the origin.
-func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+func (rt roundTripper) RoundTrip(req *http.Request) (_ *http.Response, err error) {
 	e := rt.e
 	c := &call{engine: e, method: req.Method, path: req.URL.Redacted(), onOrigin: e.origin.Matches(req.URL)}
-	ctx := context.WithValue(req.Context(), callKey{}, c)
-	defer c.report(ctx)
+	ctx := context.WithValue(e.tel.observe(req.Context(), c, "", req.URL), callKey{}, c)
+	defer func() { c.report(ctx, err) }()
 	var body any // nil, or a retryablehttp.ReaderFunc
 	out := req.Clone(ctx)
 	if req.Body != nil && req.Body != http.NoBody {
@@ -48,6 +49,7 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	c.sentAt = time.Now()
 	resp, err := e.rt.Do(rreq)
 	if err != nil {
 		// The caller's http.Client names the request (a *url.Error) around
