@@ -126,6 +126,13 @@ func TestAuthLoginTokenLogout(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(r.stdout, "\n"))
 	assertAccepted(t, h, tok)
 
+	// As its help says, a second run reuses the stored token while it lasts.
+	before := h.srv.Stats().TokenRequests
+	r = h.run(t, args("auth token"), publicClient...)
+	require.Equal(t, 0, r.code, r)
+	assert.Equal(t, tok, strings.TrimSpace(r.stdout))
+	assert.Equal(t, before, h.srv.Stats().TokenRequests, "no token request while the stored token is valid")
+
 	// Other commands use the stored login.
 	r = h.run(t, args("sessions list -o json"), publicClient...)
 	require.Equal(t, 0, r.code, r)
@@ -186,9 +193,12 @@ func TestAuthLoginTokenLogout(t *testing.T) {
 	assert.NoFileExists(t, tokenFile)
 	assert.NoFileExists(t, filepath.Join(dir, "login.json"))
 
+	// The public client's id alone, with no login left, is half a credential:
+	// the message names the missing half (usage, like the secret without the id).
 	r = h.run(t, args("auth token"), publicClient...)
-	assert.Equal(t, 3, r.code, r)
-	assert.Contains(t, r.stderr, "no credentials")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "MINDPEEKER_CLIENT_SECRET is not")
+	assert.Contains(t, r.stderr, "auth login")
 
 	r = h.run(t, args("auth logout"), publicClient...)
 	assert.Equal(t, 0, r.code, r)
@@ -212,6 +222,11 @@ func TestAuthTokenClientCredentials(t *testing.T) {
 	assert.Empty(t, r.stderr)
 	assertAccepted(t, h, strings.TrimSpace(r.stdout))
 	assert.Equal(t, 1, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
+
+	// As its help says, client credentials tokens are not stored: each run asks anew.
+	r = h.run(t, args("auth token"))
+	require.Equal(t, 0, r.code, r)
+	assert.Equal(t, 2, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
 
 	r = h.run(t, args("auth token"), client.EnvAPIKey, "mpk_x")
 	assert.Equal(t, 2, r.code, "an API key has no token to print: %s", r)
