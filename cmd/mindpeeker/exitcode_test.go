@@ -104,7 +104,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "unknown flag of a group", args: "apikeys --bogus", code: 2, stderr: []string{"unknown flag: --bogus"}},
 		{name: "unknown shorthand flag", args: "sessions list -z", code: 2, stderr: []string{"unknown shorthand flag"}},
 		{name: "404 on a wrong base URL hints at it", args: "sessions list", code: 1,
-			setup: func(h *harness) { h.env[client.EnvBaseURL] = strings.TrimSuffix(h.srv.APIURL(), "/v1") },
+			setup:  func(h *harness) { h.env[client.EnvBaseURL] = strings.TrimSuffix(h.srv.APIURL(), "/v1") },
 			stderr: []string{"HTTP 404", "MINDPEEKER_BASE_URL", "--base-url", "/v1"}},
 	}
 	for _, tc := range tests {
