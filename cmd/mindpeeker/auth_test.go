@@ -223,14 +223,20 @@ func TestAuthTokenClientCredentials(t *testing.T) {
 	assertAccepted(t, h, strings.TrimSpace(r.stdout))
 	assert.Equal(t, 1, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
 
-	// As its help says, client credentials tokens are not stored: each run asks anew.
-	r = h.run(t, args("auth token"))
-	require.Equal(t, 0, r.code, r)
-	assert.Equal(t, 2, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
-
 	r = h.run(t, args("auth token"), client.EnvAPIKey, "mpk_x")
 	assert.Equal(t, 2, r.code, "an API key has no token to print: %s", r)
 	assert.NotContains(t, r.all(), "mpk_x")
+}
+
+// As its help says, client credentials tokens are not stored: each run of
+// auth token asks the token endpoint anew.
+func TestAuthTokenClientCredentialsAreNotReused(t *testing.T) {
+	h := newHarness(t)
+	for i := 1; i <= 2; i++ {
+		r := h.run(t, args("auth token"))
+		require.Equal(t, 0, r.code, r)
+		assert.Equal(t, i, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
+	}
 }
 
 // assertAccepted checks that the fake API accepts tok as a bearer token.
