@@ -41,7 +41,7 @@ accepts well-known test credentials and is not for exposure.`,
 		Example: `  mindpeeker fake-server --addr 127.0.0.1:0 --env-file fake.env &
   while [ ! -e fake.env ]; do sleep 0.1; done; . ./fake.env
   mindpeeker sessions list
-  kill %1`,
+  kill $!`,
 		Args: exactArgs(),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
