@@ -61,6 +61,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	strictHelp(root)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
@@ -77,14 +78,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			client.EnvBaseURL, client.DefaultBaseURL)
 	}
 	return code
-}
-
-// isBareNotFound reports whether err is a 404 without the API's JSON error
-// body (a web server's "404 page not found"): the path is unknown to the
-// server, as opposed to the API saying that one object does not exist.
-func isBareNotFound(err error) bool {
-	var ae *client.APIError
-	return errors.As(err, &ae) && ae.StatusCode == 404 && ae.Code == ""
 }
 
 // usageError marks an error as the caller's mistake (exit code 2).
@@ -164,4 +157,12 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// isBareNotFound reports whether err is a 404 without the API's JSON error
+// body (a web server's "404 page not found"): the path is unknown to the
+// server, as opposed to the API saying that one object does not exist.
+func isBareNotFound(err error) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && ae.StatusCode == 404 && ae.Code == ""
 }

@@ -128,9 +128,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 	n := 0
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
-			if sub.Name() != "completion" { // cobra's, with its own help
-				walk(sub)
-			}
+			walk(sub)
 		}
 		if c.HasSubCommands() {
 			return

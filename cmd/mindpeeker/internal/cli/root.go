@@ -72,11 +72,15 @@ func (a *app) rootCommand() *cobra.Command {
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(a.sessionsCommand(), a.apikeysCommand(), a.authCommand(), a.fakeServerCommand())
-	root.SetHelpCommand(helpCommand())
-	root.SetOut(a.stdout) // before strictCompletion: cobra's completion command keeps the writer it is made with
-	root.SetErr(a.stderr)
-	strictCompletion(root)
 	return root
+}
+
+// strictHelp makes cobra's help and completion commands treat an unknown
+// topic or shell as a usage error. Call it on the complete tree, after
+// SetOut: cobra's completion command keeps the writer it is made with.
+func strictHelp(root *cobra.Command) {
+	root.SetHelpCommand(helpCommand())
+	strictCompletion(root)
 }
 
 // helpCommand replaces cobra's help command, which answers an unknown topic
