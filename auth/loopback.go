@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +44,8 @@ type LoopbackOptions struct {
 // path decides: a valid one is exchanged for the token and answered with a
 // success page; one with a wrong state, an error or no code is answered with a
 // failure page and fails the login, since it is either forged or the user
-// refused. Requests to other paths (a favicon) are answered 404 and ignored.
+// refused. Requests to other paths (a favicon) are answered 404, and a
+// browser's prefetch of the callback 503, and ignored.
 //
 // It returns the token once the exchange is done and the server shut down, or
 // an error when ctx ends or opts.Timeout passes first. The errors are those of
@@ -143,6 +145,14 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if isPrefetch(r) {
+		// Not the user's navigation: consuming it would fail (or finish) the
+		// login behind the user's back, and its page would never be shown.
+		// Browsers drop a prefetch that is not answered 2xx.
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "prefetch not served", http.StatusServiceUnavailable)
+		return
+	}
 	if !h.done.CompareAndSwap(false, true) {
 		writePage(w, http.StatusConflict, "Login already handled",
 			"This login has already been completed. You can close this window.")
@@ -164,6 +174,18 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusBadGateway, "Login failed",
 			"The login could not be completed. Return to the program for details.")
 	}
+}
+
+// isPrefetch reports whether r is a browser's prefetch or prerender rather
+// than a navigation: Chromium sends Sec-Purpose (Fetch metadata), older
+// browsers Purpose or X-Moz.
+func isPrefetch(r *http.Request) bool {
+	for _, name := range []string{"Sec-Purpose", "Purpose", "X-Moz"} {
+		if strings.HasPrefix(strings.ToLower(r.Header.Get(name)), "prefetch") {
+			return true
+		}
+	}
+	return false
 }
 
 // writePage answers the browser with a minimal page that holds no secret and

@@ -153,6 +153,17 @@ func TestLoginLoopback(t *testing.T) {
 			require.NoError(t, err)
 			resp.Body.Close()
 			strays = append(strays, resp.StatusCode)
+			// A browser prefetching a link to the callback (Chromium sends
+			// Sec-Purpose, older browsers Purpose or X-Moz) is not the callback.
+			for _, h := range [][2]string{{"Sec-Purpose", "prefetch"}, {"Sec-Purpose", "prefetch;prerender"}, {"Purpose", "prefetch"}, {"X-Moz", "prefetch"}} {
+				req, err := http.NewRequest(http.MethodGet, callback.String()+"?code=early&state=early", nil)
+				require.NoError(t, err)
+				req.Header.Set(h[0], h[1])
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				strays = append(strays, resp.StatusCode)
+			}
 			return b.visit(authURL)
 		},
 		Prompt: failWriter{t},
@@ -165,8 +176,10 @@ func TestLoginLoopback(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", callback.Hostname(), "RFC 8252 §7.3: the loopback IP literal")
 	assert.NotEmpty(t, callback.Port())
 	assert.Equal(t, "/callback", callback.Path)
-	assert.Equal(t, []int{http.StatusNotFound, http.StatusNotFound, http.StatusMethodNotAllowed}, strays,
-		"other paths and methods are ignored")
+	unavailable := http.StatusServiceUnavailable
+	assert.Equal(t, []int{http.StatusNotFound, http.StatusNotFound, http.StatusMethodNotAllowed,
+		unavailable, unavailable, unavailable, unavailable}, strays,
+		"other paths, methods and prefetches are ignored")
 
 	pg := b.last()
 	assert.Equal(t, http.StatusOK, pg.status)

@@ -10,6 +10,7 @@ package conformance_test
 //	fosite_test.go       restart from a stored refresh token; fosite's reuse detection
 //	gooauth2_test.go     the refresh chain against a server that would not notice reuse
 //	authcode_test.go     authorization code with PKCE and state; LoginLoopback
+//	browser_test.go      LoginLoopback driven by a real headless Chromium (chromedp)
 //	filestore_test.go    processes sharing one token file (helper processes)
 //	redisfleet_test.go   a fleet sharing one token through Redis (helper processes)
 

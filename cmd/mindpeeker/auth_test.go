@@ -126,6 +126,13 @@ func TestAuthLoginTokenLogout(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(r.stdout, "\n"))
 	assertAccepted(t, h, tok)
 
+	// As its help says, a second run reuses the stored token while it lasts.
+	before := h.srv.Stats().TokenRequests
+	r = h.run(t, args("auth token"), publicClient...)
+	require.Equal(t, 0, r.code, r)
+	assert.Equal(t, tok, strings.TrimSpace(r.stdout))
+	assert.Equal(t, before, h.srv.Stats().TokenRequests, "no token request while the stored token is valid")
+
 	// Other commands use the stored login.
 	r = h.run(t, args("sessions list -o json"), publicClient...)
 	require.Equal(t, 0, r.code, r)
@@ -186,9 +193,12 @@ func TestAuthLoginTokenLogout(t *testing.T) {
 	assert.NoFileExists(t, tokenFile)
 	assert.NoFileExists(t, filepath.Join(dir, "login.json"))
 
+	// The public client's id alone, with no login left, is half a credential:
+	// the message names the missing half (usage, like the secret without the id).
 	r = h.run(t, args("auth token"), publicClient...)
-	assert.Equal(t, 3, r.code, r)
-	assert.Contains(t, r.stderr, "no credentials")
+	assert.Equal(t, 2, r.code, r)
+	assert.Contains(t, r.stderr, "MINDPEEKER_CLIENT_SECRET is not")
+	assert.Contains(t, r.stderr, "auth login")
 
 	r = h.run(t, args("auth logout"), publicClient...)
 	assert.Equal(t, 0, r.code, r)
@@ -216,6 +226,17 @@ func TestAuthTokenClientCredentials(t *testing.T) {
 	r = h.run(t, args("auth token"), client.EnvAPIKey, "mpk_x", client.EnvClientSecret, "")
 	assert.Equal(t, 2, r.code, "an API key has no token to print: %s", r)
 	assert.NotContains(t, r.all(), "mpk_x")
+}
+
+// As its help says, client credentials tokens are not stored: each run of
+// auth token asks the token endpoint anew.
+func TestAuthTokenClientCredentialsAreNotReused(t *testing.T) {
+	h := newHarness(t)
+	for i := 1; i <= 2; i++ {
+		r := h.run(t, args("auth token"))
+		require.Equal(t, 0, r.code, r)
+		assert.Equal(t, i, h.srv.Stats().TokenRequestsByGrant["client_credentials"])
+	}
 }
 
 // assertAccepted checks that the fake API accepts tok as a bearer token.

@@ -94,6 +94,18 @@ func TestExitCodes(t *testing.T) {
 			env: []string{client.EnvClientID, "", client.EnvClientSecret, ""}, stderr: []string{"no credentials", "auth login"}},
 		{name: "secret without id", args: "sessions list", code: 2,
 			env: []string{client.EnvClientID, ""}, stderr: []string{"MINDPEEKER_CLIENT_SECRET is set but MINDPEEKER_CLIENT_ID is not"}},
+		{name: "id without secret", args: "sessions list", code: 2,
+			env: []string{client.EnvClientSecret, ""}, stderr: []string{"MINDPEEKER_CLIENT_ID is set but MINDPEEKER_CLIENT_SECRET is not"}},
+		{name: "completion for an unknown shell", args: "completion tcsh", code: 2, stderr: []string{`"tcsh"`, "bash"}},
+		{name: "help for an unknown command", args: "help bogus", code: 2, stderr: []string{`unknown command "bogus"`}},
+		{name: "help for an unknown subcommand", args: "help sessions bogus", code: 2, stderr: []string{`"bogus"`}},
+		{name: "limit 0", args: "sessions list --limit 0", code: 2, stderr: []string{"invalid --limit 0"}},
+		{name: "negative limit", args: "sessions list --limit -5", code: 2, stderr: []string{"invalid --limit -5"}},
+		{name: "unknown flag of a group", args: "apikeys --bogus", code: 2, stderr: []string{"unknown flag: --bogus"}},
+		{name: "unknown shorthand flag", args: "sessions list -z", code: 2, stderr: []string{"unknown shorthand flag"}},
+		{name: "404 on a wrong base URL hints at it", args: "sessions list", code: 1,
+			setup:  func(h *harness) { h.env[client.EnvBaseURL] = strings.TrimSuffix(h.srv.APIURL(), "/v1") },
+			stderr: []string{"HTTP 404", "MINDPEEKER_BASE_URL", "--base-url", "/v1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -81,6 +82,52 @@ func TestFakeServer(t *testing.T) {
 	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
 	assert.Contains(t, stderr.String(), "listening on "+origin)
 	assert.Contains(t, stderr.String(), "stopped")
+}
+
+// TestFakeServerEnvFile follows the README's recipe: the env file appears,
+// whole, only once the server answers, and disappears when it stops.
+func TestFakeServerEnvFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("stopping the server needs SIGINT")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	envFile := filepath.Join(t.TempDir(), "fake.env")
+	h := &harness{env: map[string]string{"MINDPEEKER_CONFIG_DIR": t.TempDir()}}
+	cmd := h.command(ctx, args("fake-server --addr 127.0.0.1:0 --env-file "+envFile))
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	var data []byte
+	require.Eventually(t, func() bool {
+		var err error
+		data, err = os.ReadFile(envFile)
+		return err == nil
+	}, 10*time.Second, 5*time.Millisecond, "stderr: %s", stderr.String())
+
+	// Read at once: whole, private, and the server already answers.
+	exports := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		name, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), "export "), "=")
+		require.True(t, ok, "not an export line: %q", line)
+		exports[name] = value
+	}
+	require.Len(t, exports, 5)
+	fi, err := os.Stat(envFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	h.env = exports
+	h.env["MINDPEEKER_CONFIG_DIR"] = t.TempDir()
+	r := h.run(t, args("sessions list"))
+	require.Equal(t, 0, r.code, r)
+	assert.Empty(t, stdout.String(), "the exports go to the file only")
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
+	assert.NoFileExists(t, envFile, "a stopped server leaves no env file pointing at it")
+	entries, err := os.ReadDir(filepath.Dir(envFile))
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no temporary file left")
 }
 
 func TestFakeServerRefusesRemoteAddr(t *testing.T) {

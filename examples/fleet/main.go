@@ -6,9 +6,12 @@
 // one refresh request per renewal whichever worker renews; the others adopt the
 // new token from Redis.
 //
-//	MINDPEEKER_REDIS_URL=redis://127.0.0.1:6379/0 go run ./examples/fleet
+//	go run ./examples/fleet                                                 # starts its own redis-server
+//	MINDPEEKER_REDIS_URL=redis://127.0.0.1:6379/0 go run ./examples/fleet   # uses that Redis
 //
-// Without MINDPEEKER_REDIS_URL it prints how to start a Redis and exits.
+// Without MINDPEEKER_REDIS_URL it starts redis-server (it must be installed) on
+// a free port of 127.0.0.1, keeping nothing on disk, and stops it on exit;
+// without either it says how to get one and exits 1.
 package main
 
 import (
@@ -20,8 +23,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -38,7 +43,10 @@ const (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // so that an own redis-server is stopped
+	err := run(ctx, os.Stdout)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)
 	}
@@ -47,13 +55,13 @@ func main() {
 func run(ctx context.Context, out io.Writer) error {
 	redisURL := os.Getenv("MINDPEEKER_REDIS_URL")
 	if redisURL == "" {
-		fmt.Fprint(out, `This example needs a Redis server. Start one, then point MINDPEEKER_REDIS_URL at it:
-
-    apt-get install redis-server
-    redis-server --port 6379 --save '' --appendonly no
-    MINDPEEKER_REDIS_URL=redis://127.0.0.1:6379/0 go run ./examples/fleet
-`)
-		return nil
+		own, err := startRedis(ctx)
+		if err != nil {
+			return err
+		}
+		defer own.stop()
+		redisURL = "redis://" + own.addr + "/0"
+		fmt.Fprintf(out, "MINDPEEKER_REDIS_URL is not set: started redis-server on %s for this run.\n", own.addr)
 	}
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 // narrator is a slog.Handler that turns the SDK's debug log into plain sentences.
 type narrator struct {
+	out    io.Writer
 	mu     sync.Mutex
 	tokens int
 }
@@ -30,16 +32,16 @@ func (n *narrator) Handle(_ context.Context, r slog.Record) error {
 		if n.tokens > 1 {
 			verb = "renewed"
 		}
-		fmt.Printf("    sdk: access token %s (valid %s)\n", verb, attrs["expires_in"])
+		fmt.Fprintf(n.out, "    sdk: access token %s (valid %s)\n", verb, attrs["expires_in"])
 	case "mindpeeker: request attempt":
 		line := fmt.Sprintf("    sdk: %s %s -> %s", attrs["method"], attrs["path"], attrs["status"])
 		if w, ok := attrs["wait"]; ok {
 			line += fmt.Sprintf(", retrying in %s", w.Duration().Round(10*time.Millisecond))
 		}
-		fmt.Println(line)
+		fmt.Fprintln(n.out, line)
 	default:
 		if r.Level >= slog.LevelWarn {
-			fmt.Printf("    sdk: %s\n", r.Message)
+			fmt.Fprintf(n.out, "    sdk: %s\n", r.Message)
 		}
 	}
 	return nil

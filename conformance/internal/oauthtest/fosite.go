@@ -57,7 +57,7 @@ func NewFosite(t TB, opts Options) *Server {
 		compose.OAuth2RefreshTokenGrantFactory,
 		compose.OAuth2TokenIntrospectionFactory,
 	)
-	s := newServer(t, rec, b, http.HandlerFunc(b.serveToken), http.HandlerFunc(b.serveAuthorize))
+	s := newServer(t, opts, rec, b, http.HandlerFunc(b.serveToken), http.HandlerFunc(b.serveAuthorize))
 	addDefaults(s)
 	return s
 }
@@ -107,7 +107,7 @@ func (b *fositeBackend) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		b.provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
-	if b.deny.Load() {
+	if b.deny.Load() || userDenied(ctx) {
 		b.provider.WriteAuthorizeError(ctx, w, ar, fosite.ErrAccessDenied.WithHint("The user refused the request."))
 		return
 	}

@@ -60,7 +60,7 @@ func NewGoOAuth2(t TB, opts Options) *Server {
 	b.srv.SetPasswordAuthorizationHandler(b.authenticate)
 	b.srv.SetUserAuthorizationHandler(b.consent)
 
-	s := newServer(t, newRecorder(), b,
+	s := newServer(t, opts, newRecorder(), b,
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = b.srv.HandleTokenRequest(w, r) }),
 		http.HandlerFunc(b.serveAuthorize))
 	addDefaults(s)
@@ -171,8 +171,8 @@ func (b *goBackend) authenticate(_ context.Context, _, username, password string
 	return "", oerrors.ErrInvalidGrant
 }
 
-func (b *goBackend) consent(http.ResponseWriter, *http.Request) (string, error) {
-	if b.deny.Load() {
+func (b *goBackend) consent(_ http.ResponseWriter, r *http.Request) (string, error) {
+	if b.deny.Load() || userDenied(r.Context()) {
 		return "", oerrors.ErrAccessDenied
 	}
 	return Username, nil

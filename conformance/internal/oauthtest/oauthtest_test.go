@@ -3,6 +3,7 @@ package oauthtest_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -237,4 +238,48 @@ func TestIntrospectTellsExpiredFromRevoked(t *testing.T) {
 // refresh spends refreshToken once (x/oauth2 refreshes a token that looks expired).
 func refresh(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
 	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+}
+
+// With ConsentPage, GET shows a form carrying the request, and POST carries
+// out the button pressed: Allow redirects with a code, Deny with access_denied.
+func TestConsentPage(t *testing.T) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.start(t, oauthtest.Options{ConsentPage: true})
+			cfg := &oauth2.Config{ClientID: oauthtest.PublicClientID, Scopes: []string{"read"},
+				RedirectURL: "http://127.0.0.1:9/callback",
+				Endpoint:    oauth2.Endpoint{AuthURL: srv.AuthURL, TokenURL: srv.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+			authURL := cfg.AuthCodeURL("state-0123456789", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+			resp, err := http.Get(authURL)
+			require.NoError(t, err)
+			page, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Contains(t, string(page), `id="allow"`)
+			assert.Contains(t, string(page), `id="deny"`)
+			assert.Contains(t, string(page), `value="state-0123456789"`)
+
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			decide := func(decision string) url.Values {
+				t.Helper()
+				u, err := url.Parse(authURL)
+				require.NoError(t, err)
+				form := u.Query()
+				form.Set("consent", decision)
+				resp, err := noFollow.PostForm(srv.AuthURL, form)
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Contains(t, []int{http.StatusFound, http.StatusSeeOther}, resp.StatusCode)
+				loc, err := resp.Location()
+				require.NoError(t, err)
+				assert.Equal(t, "state-0123456789", loc.Query().Get("state"))
+				return loc.Query()
+			}
+			assert.NotEmpty(t, decide("allow").Get("code"))
+			denied := decide("deny")
+			assert.Equal(t, "access_denied", denied.Get("error"))
+			assert.Empty(t, denied.Get("code"))
+		})
+	}
 }

@@ -78,6 +78,11 @@ type Options struct {
 	RefreshTokenLifespan time.Duration
 	// Scopes every default client may request; default [DefaultScopes].
 	Scopes []string
+	// ConsentPage makes the authorization endpoint ask, as a browser-facing
+	// server does: GET AuthURL serves an HTML page with an Allow (#allow) and a
+	// Deny (#deny) button, and POST AuthURL carries out the choice. Without
+	// it, GET AuthURL consents at once.
+	ConsentPage bool
 }
 
 func (o Options) withDefaults() Options {
@@ -131,6 +136,7 @@ type backend interface {
 //
 //	POST TokenURL     token endpoint (RFC 6749 §3.2)
 //	GET  AuthURL      authorization endpoint, consenting at once for [Username]
+//	                  (or, with [Options].ConsentPage, asking first)
 //	                  ("" when the server does not offer it)
 //	GET  ResourceURL  a protected resource: 200 with {"sub","client_id","scope"}
 //	                  for an active bearer token, else 401 invalid_token
@@ -146,13 +152,17 @@ type Server struct {
 	impl backend
 }
 
-func newServer(t TB, rec *recorder, impl backend, tokenHandler, authHandler http.Handler) *Server {
+func newServer(t TB, opts Options, rec *recorder, impl backend, tokenHandler, authHandler http.Handler) *Server {
 	t.Helper()
 	s := &Server{rec: rec, impl: impl}
 	mux := http.NewServeMux()
 	mux.Handle("POST /token", s.rec.recordToken(tokenHandler))
 	if authHandler != nil {
-		mux.Handle("GET /authorize", s.rec.recordAuthorize(authHandler))
+		if opts.ConsentPage {
+			mux.Handle("/authorize", s.rec.recordAuthorize(withConsentPage(authHandler)))
+		} else {
+			mux.Handle("GET /authorize", s.rec.recordAuthorize(authHandler))
+		}
 	}
 	mux.HandleFunc("GET /resource", s.serveResource)
 	s.ts = httptest.NewServer(mux) // httptest listens on 127.0.0.1

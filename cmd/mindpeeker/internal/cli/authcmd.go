@@ -110,10 +110,13 @@ func (a *app) login(ctx context.Context, authorizeURL string, scopes []string, n
 func (a *app) authToken() *cobra.Command {
 	return &cobra.Command{
 		Use:   "token",
-		Short: "Print a valid access token (renewing it if needed)",
-		Long: `Print a valid access token on stdout, and nothing else, renewing it first when
-it is about to expire: the one of the stored login, or the one of the client
-credentials in MINDPEEKER_CLIENT_ID and MINDPEEKER_CLIENT_SECRET when they are set.
+		Short: "Print a valid access token",
+		Long: `Print a valid access token on stdout, and nothing else.
+
+With MINDPEEKER_CLIENT_ID and MINDPEEKER_CLIENT_SECRET set, each run asks the
+token endpoint for a new token (client credentials tokens are not stored).
+Otherwise it prints the stored login's token, renewed first (and stored) when
+it is about to expire, so repeated runs reuse one token while it lasts.
 The output is the same with -o json. Handle it as the secret it is.`,
 		Example: `  curl -H "Authorization: Bearer $(mindpeeker auth token)" https://api.mindpeeker.com/v1/sessions`,
 		Args:    exactArgs(),

@@ -42,6 +42,7 @@ type app struct {
 	tokenURL string // --token-url
 	verbose  bool
 	credKind string // the credential resolve picked, for hints
+	listing  bool   // the run lists a collection, which exists at any right base URL
 
 	// started is set when a command's own code begins; an error before that
 	// came from cobra's parsing and validation, which makes it a usage error.
@@ -60,6 +61,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	strictHelp(root)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
@@ -71,6 +73,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	case code == ExitAuth && a.credKind == credStoredLogin && !errors.Is(err, client.ErrForbidden):
 		fmt.Fprintln(stderr, "The stored login was refused: run 'mindpeeker auth login' to log in again.")
+	case errors.Is(err, client.ErrNotFound) && (a.listing || isBareNotFound(err)):
+		fmt.Fprintf(stderr, "The server does not know this path: check %s / --base-url; it should end in /v1 (default %s).\n",
+			client.EnvBaseURL, client.DefaultBaseURL)
 	}
 	return code
 }
@@ -157,4 +162,12 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// isBareNotFound reports whether err is a 404 without the API's JSON error
+// body (a web server's "404 page not found"): the path is unknown to the
+// server, as opposed to the API saying that one object does not exist.
+func isBareNotFound(err error) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && ae.StatusCode == 404 && ae.Code == ""
 }

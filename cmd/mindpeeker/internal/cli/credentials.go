@@ -74,6 +74,12 @@ func (a *app) resolve(ctx context.Context) (*creds, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the stored login: %w", err)
 	}
+	if tok == nil && id != "" {
+		// The id alone serves a stored login; without one, half a pair is a
+		// configuration mistake, like the secret without the id.
+		return nil, usageErrorf("%s is set but %s is not, and there is no stored login: set %[2]s, or run 'mindpeeker auth login'",
+			client.EnvClientID, client.EnvClientSecret)
+	}
 	if tok == nil {
 		return nil, errNoCredentials
 	}

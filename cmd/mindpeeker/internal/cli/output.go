@@ -46,6 +46,7 @@ func printJSON(w io.Writer, v any) error {
 // parses as a complete one), in table mode a table flushed after each page.
 // An empty table prints nothing on stdout and a note on stderr.
 func printList[T any](a *app, seq iter.Seq2[*T, error], pageSize int, header []string, row func(*T) []string, noun string) error {
+	a.listing = true
 	if a.jsonOutput() {
 		n := 0
 		for v, err := range seq {

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mindpeeker/mindpeeker-go/client"
@@ -28,8 +31,9 @@ for scripts. Commands that return nothing (delete, revoke) print nothing on
 stdout; in table mode they confirm on stderr.
 
 Exit codes: 0 success; 1 API or network error; 2 usage error (unknown command,
-bad flag or argument); 3 authentication or permission failure (refused
-credentials, missing scope, no credentials configured).`
+bad flag or argument, half a credential pair, a remote plain-http URL); 3
+authentication or permission failure (refused credentials, missing scope, no
+credentials configured).`
 
 // rootCommand builds the command tree of one run.
 func (a *app) rootCommand() *cobra.Command {
@@ -70,4 +74,56 @@ func (a *app) rootCommand() *cobra.Command {
 
 	root.AddCommand(a.sessionsCommand(), a.apikeysCommand(), a.authCommand(), a.apiCommand(), a.fakeServerCommand())
 	return root
+}
+
+// strictHelp makes cobra's help and completion commands treat an unknown
+// topic or shell as a usage error. Call it on the complete tree, after
+// SetOut: cobra's completion command keeps the writer it is made with.
+func strictHelp(root *cobra.Command) {
+	root.SetHelpCommand(helpCommand())
+	strictCompletion(root)
+}
+
+// helpCommand replaces cobra's help command, which answers an unknown topic
+// with the usage and exit 0; here it is a usage error like any unknown command.
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of any command: mindpeeker help [path to command].",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, rest, err := cmd.Root().Find(args)
+			switch {
+			case err != nil:
+				return err
+			case len(rest) > 0:
+				return groupArgs(target, rest)
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
+// strictCompletion adds cobra's completion command now, rather than when it
+// runs, and makes an unknown shell a usage error: cobra prints the help and
+// exits 0 for 'completion tcsh'.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			return fmt.Errorf("unknown shell %q for %q: use %s", args[0], cmd.CommandPath(), strings.Join(shells, ", "))
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 }

@@ -35,7 +35,7 @@ cursor that resumes it: --cursor CURSOR lists from there.`,
   mindpeeker sessions list --limit 100 -o json | jq -r '.[] | select(.status == "active") | .id'`,
 		Args: exactArgs(),
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
-			if limit < 0 || limit > 100 {
+			if cmd.Flags().Changed("limit") && (limit < 1 || limit > 100) {
 				return usageErrorf("invalid --limit %d: use 1 to 100", limit)
 			}
 			c, err := a.newClient(cmd.Context())
