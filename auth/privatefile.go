@@ -32,9 +32,10 @@ const permsMeaningful = runtime.GOOS != "windows" && runtime.GOOS != "plan9"
 //   - a file that group or others may read or write (it is not "fixed": its
 //     content may already be known or replaced), or that another user owns;
 //   - a file in a directory that group or others may write, unless the
-//     current user owns that directory: then it is made 0700 (fixed) and the
-//     file is checked as above. A file directly in /tmp is thus refused; use a
-//     directory of your own.
+//     current user owns that directory and it is not a shared (sticky) one:
+//     then it is made 0700 (fixed) and the file is checked as above. A file
+//     directly in /tmp is thus refused, even for root; use a directory of your
+//     own.
 //
 // Use it with [WritePrivateFile] for files of your own (a custom [Store]).
 func ReadPrivateFile(path string, limit int64) ([]byte, error) {
@@ -109,7 +110,7 @@ func WritePrivateFile(path string, data []byte) (err error) {
 
 // privateDir makes sure that only its owner, the current user, can write dir:
 // a directory that group or others may write is made 0700 when it is ours,
-// and refused when it is not (see [ReadPrivateFile]). A missing directory is
+// and refused when it is not, or when it is a shared (sticky) one like /tmp (see [ReadPrivateFile]). A missing directory is
 // an error wrapping fs.ErrNotExist.
 func privateDir(dir string) error {
 	if !permsMeaningful {
@@ -127,6 +128,10 @@ func privateDir(dir string) error {
 		return nil
 	case !ownedByCurrentUser(fi):
 		return fmt.Errorf("auth: directory %s has mode %04o and another owner: %w", dir, perm, ErrInsecureFile)
+	case fi.Mode()&os.ModeSticky != 0:
+		// A shared directory such as /tmp (root owns it, so root "owns" it
+		// here): making it private would break every other user of it.
+		return fmt.Errorf("auth: directory %s is shared (mode %04o, sticky): %w", dir, perm, ErrInsecureFile)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("auth: making directory %s private: %w", dir, err)

@@ -206,3 +206,21 @@ func TestFileStoreLockRefusesHostileLockFile(t *testing.T) {
 		})
 	}
 }
+
+// A shared directory (sticky, writable by all, like /tmp) is never made
+// private, even when the current user owns it (root owns /tmp): the file is
+// refused and the directory's mode is left as it was.
+func TestWritePrivateFileLeavesSharedDirectoriesAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shared")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	require.NoError(t, os.Chmod(dir, 0o777|os.ModeSticky))
+
+	err := auth.WritePrivateFile(filepath.Join(dir, "token.json"), []byte("{}"))
+	require.ErrorIs(t, err, auth.ErrInsecureFile)
+
+	fi, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 0o777|os.ModeSticky, fi.Mode()&(os.ModePerm|os.ModeSticky), "the shared directory's mode was changed")
+	_, err = auth.ReadPrivateFile(filepath.Join(dir, "token.json"), 1<<10)
+	require.Error(t, err)
+}
