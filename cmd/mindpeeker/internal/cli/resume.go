@@ -16,23 +16,19 @@ import (
 // listing is complete).
 func resumable[T any](pages iter.Seq2[*pager.Page[T], error], start string, next *string) iter.Seq2[*T, error] {
 	*next = start
-	return func(yield func(*T, error) bool) {
+	return pager.Items(func(yield func(*pager.Page[T], error) bool) {
 		for page, err := range pages {
-			if err != nil {
-				yield(nil, err)
-				return
+			if !yield(page, err) {
+				return // *next stays at the page whose items were not all handed out
 			}
-			for _, item := range page.Data {
-				if !yield(item, nil) {
-					return
+			if err == nil {
+				*next = ""
+				if page.HasMore {
+					*next = page.NextCursor
 				}
 			}
-			*next = ""
-			if page.HasMore {
-				*next = page.NextCursor
-			}
 		}
-	}
+	})
 }
 
 // addCursorFlag adds --cursor, where a listing starts.
