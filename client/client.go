@@ -62,6 +62,7 @@ func New(cfg Config) (*Client, error) {
 		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
+		RateGate: cfg.RateGate,
 	})
 	if err != nil {
 		return nil, err

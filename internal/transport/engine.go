@@ -34,6 +34,10 @@ type Options struct {
 	// 5xx. A key the caller gives (WithIdempotencyKey, or the header on an
 	// HTTPClient request) is still sent and honoured.
 	DisableIdempotencyKeys bool
+	// RateGate, when set, is asked before each attempt to the origin whether
+	// another client was told to wait (see gate.go), and told of each 429 or
+	// 503 with Retry-After the origin answers. nil: no cost.
+	RateGate auth.RateGate
 }
 
 // Engine sends API requests. It is safe for concurrent use.
@@ -48,6 +52,9 @@ type Engine struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	opts      Options
+
+	gate       auth.RateGate // Options.RateGate
+	originName string        // origin.String(), the gate's name for it
 }
 
 // New checks o and returns an Engine. A credential is refused, before any
@@ -71,6 +78,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
 		userAgent: []string{o.UserAgent}, logger: o.Logger, now: o.Now, opts: o,
+		gate: o.RateGate, originName: auth.OriginOf(u).String(),
 	}
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
 	following := *o.HTTPClient
@@ -139,6 +147,9 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	req.SetResponseHandler(c.handle)
+	if err := c.awaitGate(ctx); err != nil {
+		return c.fail(err)
+	}
 	resp, err := e.rc.Do(req)
 	if err == nil {
 		resp.Body.Close()

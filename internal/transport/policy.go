@@ -41,7 +41,9 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.stopped = ctx.Err()
 		return false, c.stopped
 	}
-	d := Decide(c.attempt(ctx, resp, failure))
+	a := c.attempt(ctx, resp, failure)
+	c.closeGate(ctx, resp, a)
+	d := Decide(a)
 	c.deadlineFirst = d.Stop == StopDeadline
 	e.logAttempt(ctx, c, resp, err, d)
 	if d.Spends {
@@ -138,10 +140,14 @@ func neverSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// prepareRetry puts a fresh credential on the next attempt: renewed after a
-// 401, re-signed for per-request credentials. The header map is copied first,
-// as go-retryablehttp's shallow request copy shares it with the last attempt.
+// prepareRetry holds the next attempt while the rate gate is closed, and puts
+// a fresh credential on it: renewed after a 401, re-signed for per-request
+// credentials. The header map is copied first, as go-retryablehttp's shallow
+// request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
+	if err := callFrom(req.Context()).awaitGate(req.Context()); err != nil {
+		return err
+	}
 	if e.auth == nil {
 		return nil
 	}

@@ -48,6 +48,12 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	if err := c.awaitGate(ctx); err != nil {
+		if out.Body != nil {
+			out.Body.Close()
+		}
+		return nil, c.fail(err)
+	}
 	resp, err := e.rt.Do(rreq)
 	if err != nil {
 		// The caller's http.Client names the request (a *url.Error) around
