@@ -104,8 +104,8 @@ type windowServer struct {
 	windows               []map[int]int // per window: replica -> requests answered 429 in it
 	windowEnds            []time.Time
 	// lateSend is the latest a call that reached a closed window (but its
-	// first request) began after the window closed: an upper bound on how long
-	// the fleet took to learn of the window.
+	// first request) began after the window closed, or 0 when every one began
+	// before: how long the fleet took to learn of the window, at most.
 	lateSend time.Duration
 }
 
@@ -244,7 +244,7 @@ func TestRateGateFleetSendsOneRequestPerWindow(t *testing.T) {
 	uMean, uMax, uPer := windowStats(ungatedWindows)
 	t.Logf("without the gate: %d windows, requests sent into each %v (mean %.1f, at most %d from one replica), %d calls",
 		len(ungatedWindows), uPer, uMean, uMax, ungatedCalls)
-	t.Logf("with the gate:    %d windows, requests sent into each %v (mean %.1f, at most %d from one replica), %d calls; the latest call into a window began %s after it closed",
+	t.Logf("with the gate:    %d windows, requests sent into each %v (mean %.1f, at most %d from one replica), %d calls; calls into a window began at most %s after it closed",
 		len(gatedWindows), gPer, gMean, gMax, gatedCalls, gatedLate.Round(100*time.Microsecond))
 	t.Logf("Redis commands during the gated run (%d windows): %s", len(gatedWindows), delta)
 	require.GreaterOrEqual(t, len(gatedWindows), 2)
