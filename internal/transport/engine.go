@@ -143,13 +143,13 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 		h["Content-Type"] = contentJSON
 	}
 	c.setIdempotencyKey(ctx, h)
+	if err := c.awaitGate(ctx); err != nil { // before the token is taken: the wait may be long
+		return c.fail(err)
+	}
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
 	req.SetResponseHandler(c.handle)
-	if err := c.awaitGate(ctx); err != nil {
-		return c.fail(err)
-	}
 	resp, err := e.rc.Do(req)
 	if err == nil {
 		resp.Body.Close()

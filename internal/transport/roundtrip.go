@@ -42,17 +42,17 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		out.Header["User-Agent"] = e.userAgent
 	}
 	c.setIdempotencyKey(ctx, out.Header)
-	if err := c.authorize(out); err != nil {
+	err = c.awaitGate(ctx) // before the token is taken: the wait may be long
+	if err != nil {
+		err = c.fail(err)
+	} else {
+		err = c.authorize(out)
+	}
+	if err != nil {
 		if out.Body != nil {
 			out.Body.Close()
 		}
 		return nil, err
-	}
-	if err := c.awaitGate(ctx); err != nil {
-		if out.Body != nil {
-			out.Body.Close()
-		}
-		return nil, c.fail(err)
 	}
 	resp, err := e.rt.Do(rreq)
 	if err != nil {
