@@ -52,9 +52,8 @@ type Engine struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	opts      Options
-
-	gate       auth.RateGate // Options.RateGate
-	originName string        // origin.String(), the gate's name for it
+	// originName is origin.String(), Options.RateGate's name for the origin.
+	originName string
 }
 
 // New checks o and returns an Engine. A credential is refused, before any
@@ -78,7 +77,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
 		userAgent: []string{o.UserAgent}, logger: o.Logger, now: o.Now, opts: o,
-		gate: o.RateGate, originName: auth.OriginOf(u).String(),
+		originName: auth.OriginOf(u).String(),
 	}
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
 	following := *o.HTTPClient

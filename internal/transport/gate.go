@@ -22,11 +22,12 @@ const maxGateWaits = 3
 // a nil check.
 func (c *call) awaitGate(ctx context.Context) error {
 	e := c.engine
-	if e.gate == nil || !c.onOrigin {
+	gate := e.opts.RateGate
+	if gate == nil || !c.onOrigin {
 		return nil
 	}
 	for range maxGateWaits {
-		wait := e.gate.OpenAt(e.originName).Sub(e.now())
+		wait := gate.OpenAt(e.originName).Sub(e.now())
 		if wait <= 0 {
 			return nil
 		}
@@ -59,8 +60,8 @@ func (c *call) awaitGate(ctx context.Context) error {
 // Retry-After (a 429, or a 503), so that the other clients wait too.
 func (c *call) closeGate(ctx context.Context, resp *http.Response, a Attempt) {
 	e := c.engine
-	if e.gate == nil || !a.HasRetryAfter || a.RetryAfter <= 0 || resp.Request == nil || !e.origin.Matches(resp.Request.URL) {
+	if e.opts.RateGate == nil || !a.HasRetryAfter || a.RetryAfter <= 0 || resp.Request == nil || !e.origin.Matches(resp.Request.URL) {
 		return
 	}
-	e.gate.CloseUntil(ctx, e.originName, e.now().Add(a.RetryAfter))
+	e.opts.RateGate.CloseUntil(ctx, e.originName, e.now().Add(a.RetryAfter))
 }
