@@ -28,16 +28,16 @@ type Options struct {
 	UserAgent    string
 	Logger       *slog.Logger // nil: silent
 	Now          func() time.Time
+	// RateGate, when set, is asked before each attempt to the origin whether
+	// another client was told to wait (see gate.go), and told of each 429 or
+	// 503 with Retry-After the origin answers. nil: no cost.
+	RateGate auth.RateGate
 	// DisableIdempotencyKeys: send no Idempotency-Key of our own, for APIs that do
 	// not honour them. A POST is then repeated only when it provably never
 	// reached the server (dial and DNS errors), never after a lost answer or a
 	// 5xx. A key the caller gives (WithIdempotencyKey, or the header on an
 	// HTTPClient request) is still sent and honoured.
 	DisableIdempotencyKeys bool
-	// RateGate, when set, is asked before each attempt to the origin whether
-	// another client was told to wait (see gate.go), and told of each 429 or
-	// 503 with Retry-After the origin answers. nil: no cost.
-	RateGate auth.RateGate
 }
 
 // Engine sends API requests. It is safe for concurrent use.
@@ -77,8 +77,8 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
 		userAgent: []string{o.UserAgent}, logger: o.Logger, now: o.Now, opts: o,
-		originName: auth.OriginOf(u).String(),
 	}
+	e.originName = e.origin.String()
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
 	following := *o.HTTPClient
 	following.CheckRedirect = redirects

@@ -42,7 +42,6 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, c.stopped
 	}
 	a := c.attempt(ctx, resp, failure)
-	c.closeGate(ctx, resp, a)
 	d := Decide(a)
 	c.deadlineFirst = d.Stop == StopDeadline
 	e.logAttempt(ctx, c, resp, err, d)
@@ -55,6 +54,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, nil // the caller gets the 401, with why it was not retried
 		}
 	}
+	c.closeGate(ctx, resp, a) // before this call waits: the others wait with it
 	if d.Retry && d.Wait > 0 {
 		if resp != nil { // free the connection for others while waiting
 			io.Copy(io.Discard, io.LimitReader(resp.Body, apierror.MaxBody))
