@@ -19,6 +19,10 @@ import (
 // Options configure an Engine. Zero values are not defaults: the client package
 // fills them in.
 type Options struct {
+	// RateGate, when set, is asked before each attempt to the origin whether
+	// another client was told to wait (see gate.go), and told of each 429 or
+	// 503 with Retry-After the origin answers. nil: no cost.
+	RateGate auth.RateGate
 	BaseURL      string        // API base, e.g. https://api.mindpeeker.com/v1
 	HTTPClient   *http.Client  // copied; its redirect policy is wrapped
 	Authorizer   Authorizer    // nil: requests carry no credential
@@ -28,10 +32,6 @@ type Options struct {
 	UserAgent    string
 	Logger       *slog.Logger // nil: silent
 	Now          func() time.Time
-	// RateGate, when set, is asked before each attempt to the origin whether
-	// another client was told to wait (see gate.go), and told of each 429 or
-	// 503 with Retry-After the origin answers. nil: no cost.
-	RateGate auth.RateGate
 	// DisableIdempotencyKeys: send no Idempotency-Key of our own, for APIs that do
 	// not honour them. A POST is then repeated only when it provably never
 	// reached the server (dial and DNS errors), never after a lost answer or a
