@@ -23,6 +23,7 @@ type Options struct {
 	// another client was told to wait (see gate.go), and told of each 429 or
 	// 503 with Retry-After the origin answers. nil: no cost.
 	RateGate auth.RateGate
+
 	BaseURL      string        // API base, e.g. https://api.mindpeeker.com/v1
 	HTTPClient   *http.Client  // copied; its redirect policy is wrapped
 	Authorizer   Authorizer    // nil: requests carry no credential
