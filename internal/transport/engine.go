@@ -103,7 +103,7 @@ func (e *Engine) retryClient(hc *http.Client) *retryablehttp.Client {
 		RetryMax:     e.opts.MaxRetries + 1, // our policy decides; +1 leaves room for the 401 renewal
 		CheckRetry:   e.checkRetry,
 		Backoff:      noBackoff,
-		PrepareRetry: e.prepareRetry,
+		PrepareRetry: e.gatedPrepareRetry,
 		ErrorHandler: closeAndReturn,
 		// Logger stays nil: go-retryablehttp's default writes to stderr.
 	}

@@ -56,6 +56,15 @@ func (c *call) awaitGate(ctx context.Context) error {
 	return nil
 }
 
+// gatedPrepareRetry is go-retryablehttp's PrepareRetry: a retry to the origin
+// waits for the rate gate as a first attempt does, then gets its credential.
+func (e *Engine) gatedPrepareRetry(req *http.Request) error {
+	if err := callFrom(req.Context()).awaitGate(req.Context()); err != nil {
+		return err
+	}
+	return e.prepareRetry(req)
+}
+
 // closeGate tells Options.RateGate that the origin answered with a
 // Retry-After (a 429, or a 503), so that the other clients wait too.
 func (c *call) closeGate(ctx context.Context, resp *http.Response, a Attempt) {

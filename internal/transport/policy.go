@@ -140,14 +140,10 @@ func neverSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// prepareRetry holds the next attempt while the rate gate is closed, and puts
-// a fresh credential on it: renewed after a 401, re-signed for per-request
-// credentials. The header map is copied first, as go-retryablehttp's shallow
-// request copy shares it with the last attempt.
+// prepareRetry puts a fresh credential on the next attempt: renewed after a
+// 401, re-signed for per-request credentials. The header map is copied first,
+// as go-retryablehttp's shallow request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
-	if err := callFrom(req.Context()).awaitGate(req.Context()); err != nil {
-		return err
-	}
 	if e.auth == nil {
 		return nil
 	}
