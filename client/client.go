@@ -134,7 +134,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.logEnvChoice()
 	e, err := transport.New(transport.Options{
-		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
+		RateGate: cfg.RateGate,
+		BaseURL:  cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
 		RateLimitWait: cfg.RateLimitWait, RateLimitRetries: cfg.rateLimitRetries(),

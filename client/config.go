@@ -77,6 +77,15 @@ type Config struct {
 	// used as a bearer token source.
 	Credential auth.HeaderCredential
 
+	// RateGate, when set, shares the API's rate limit with other clients: a
+	// 429 (or 503) with Retry-After that any of them gets closes the gate for
+	// the API origin until then, and every client's calls wait for it (bounded
+	// by MaxRetryWait and the context, as for their own 429) instead of
+	// sending. Use an *auth.LocalRateGate for clients in one process, a
+	// redisstore.RateGate for the replicas of a fleet. nil: each client on its
+	// own, at no cost.
+	RateGate auth.RateGate
+
 	envChoice *EnvChoice // set by ConfigFromLookup; logged by New
 }
 

@@ -72,6 +72,23 @@
 // renewal makes about five commands. Lower those options for a faster fallback;
 // [auth.WithRenewTimeout] bounds the whole renewal.
 //
+// # A rate limit shared by the fleet
+//
+// Replicas sharing a client id share its rate limit, so a 429 one of them gets
+// is meant for all of them. A [RateGate], given to each replica's client
+// (client.Config.RateGate), closes the gate for the API origin fleet-wide
+// until the Retry-After ends: the other replicas wait for it instead of each
+// collecting a 429 of its own.
+//
+//	gate, err := redisstore.NewRateGate(rdb, redisstore.RateGateOptions{Namespace: "myapp", Key: clientID})
+//	defer gate.Stop()
+//	c, err := client.New(client.Config{ClientID: clientID, ClientSecret: secret, RateGate: gate})
+//
+// The check before each attempt is answered from the replica's memory, kept
+// up to date by a Redis subscription; a close costs one script on Redis,
+// whatever the size of the fleet. Its state, at
+// "mindpeeker:{namespace:key}:gate", is an origin and a time.
+//
 // # Keys in Redis
 //
 // The token is stored at "mindpeeker:{namespace:key}:token", its generation (a

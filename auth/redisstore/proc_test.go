@@ -49,6 +49,8 @@ func TestHelperProcess(t *testing.T) {
 		} else {
 			err = childHold(args)
 		}
+	case gateMode:
+		err = runGateChild()
 	case fleettest.Mode:
 		var args fleettest.Args
 		if err = redistest.HelperArgs(&args); err != nil {

@@ -127,7 +127,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if f.failed > 0 || s.SpentRefreshReuse > 0 {
 		return errors.New("the fleet did not share its token cleanly")
 	}
-	return nil
+	return rateLimitDemo(ctx, out, rdb)
 }
 
 // fleet records what the workers see.

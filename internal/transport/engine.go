@@ -19,6 +19,11 @@ import (
 // Options configure an Engine. Zero values are not defaults: the client package
 // fills them in.
 type Options struct {
+	// RateGate, when set, is asked before each attempt to the origin whether
+	// another client was told to wait (see gate.go), and told of each 429 or
+	// 503 with Retry-After the origin answers. nil: no cost.
+	RateGate auth.RateGate
+
 	BaseURL      string        // API base, e.g. https://api.mindpeeker.com/v1
 	HTTPClient   *http.Client  // copied; its redirect policy is wrapped
 	Authorizer   Authorizer    // nil: requests carry no credential
@@ -55,6 +60,8 @@ type Engine struct {
 	tel       *Telemetry
 	now       func() time.Time
 	opts      Options
+	// originName is origin.String(), Options.RateGate's name for the origin.
+	originName string
 }
 
 // New checks o and returns an Engine. A credential is refused, before any
@@ -79,6 +86,7 @@ func New(o Options) (*Engine, error) {
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
 		userAgent: []string{o.UserAgent}, logger: o.Logger, tel: o.Telemetry, now: o.Now, opts: o,
 	}
+	e.originName = e.origin.String()
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
 	following := *o.HTTPClient
 	following.CheckRedirect = redirects
@@ -104,7 +112,7 @@ func (e *Engine) retryClient(hc *http.Client) *retryablehttp.Client {
 		RetryMax:     e.opts.MaxRetries + 1, // our policy decides; +1 leaves room for the 401 renewal
 		CheckRetry:   e.checkRetry,
 		Backoff:      noBackoff,
-		PrepareRetry: e.prepareRetry,
+		PrepareRetry: e.gatedPrepareRetry,
 		ErrorHandler: closeAndReturn,
 		// Logger stays nil: go-retryablehttp's default writes to stderr.
 	}
@@ -145,6 +153,9 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 		h["Content-Type"] = contentType
 	}
 	c.setIdempotencyKey(ctx, h)
+	if err := c.awaitGate(ctx); err != nil { // before the token is taken: the wait may be long
+		return c.fail(err)
+	}
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}

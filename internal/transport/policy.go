@@ -59,6 +59,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 			return false, nil // the caller gets the 401, with why it was not retried
 		}
 	}
+	c.closeGate(ctx, resp, a) // before this call waits: the others wait with it
 	if d.Retry && d.Wait > 0 {
 		if resp != nil { // free the connection for others while waiting
 			io.Copy(io.Discard, io.LimitReader(resp.Body, apierror.MaxBody))

@@ -43,7 +43,13 @@ func (rt roundTripper) RoundTrip(req *http.Request) (_ *http.Response, err error
 		out.Header["User-Agent"] = e.userAgent
 	}
 	c.setIdempotencyKey(ctx, out.Header)
-	if err := c.authorize(out); err != nil {
+	err = c.awaitGate(ctx) // before the token is taken: the wait may be long
+	if err != nil {
+		err = c.fail(err)
+	} else {
+		err = c.authorize(out)
+	}
+	if err != nil {
 		if out.Body != nil {
 			out.Body.Close()
 		}
