@@ -13,7 +13,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/mindpeeker/mindpeeker-go/apikeys"
 	"github.com/mindpeeker/mindpeeker-go/auth"
+	"github.com/mindpeeker/mindpeeker-go/internal/stall"
 	"github.com/mindpeeker/mindpeeker-go/internal/transport"
 	"github.com/mindpeeker/mindpeeker-go/sessions"
 )
@@ -85,7 +85,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.TokenURL = DefaultTokenURL
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient()
+		cfg.HTTPClient = stall.Client(cfg.StallTimeout)
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
@@ -133,15 +133,4 @@ func (cfg Config) userAgent() string {
 		ua += " " + cfg.UserAgent
 	}
 	return ua
-}
-
-// defaultHTTPClient is http.DefaultTransport tuned for an API client: enough idle
-// connections per host for concurrent callers (the default 2 makes a busy client
-// reconnect constantly) and a bound on waiting for response headers, so a server
-// that never answers costs one attempt, not forever.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	t.ResponseHeaderTimeout = 30 * time.Second
-	return &http.Client{Transport: t}
 }
