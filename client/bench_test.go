@@ -76,7 +76,7 @@ func BenchmarkGet(b *testing.B) {
 		src := auth.NewSource(auth.GrantFunc(func(context.Context, *oauth2.Token) (*oauth2.Token, error) {
 			return &oauth2.Token{AccessToken: "bench-token", ExpiresIn: 3600}, nil
 		}))
-		c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", HTTPClient: newHTTPClient(), TokenSource: src})
+		c, err := client.New(client.Config{BaseURL: srv.URL + "/v1", TokenSource: src}) // the default configuration
 		if err != nil {
 			b.Fatal(err)
 		}

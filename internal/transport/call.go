@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
@@ -20,31 +23,48 @@ const MaxBody = 16 << 20
 
 type callKey struct{}
 
-// call is the state of one request across its attempts; the retry hooks find
-// it in the request's context.
+// call is the state of one request across its attempts. It is the request's
+// context (the caller's, which it embeds, plus itself under callKey), so that
+// the retry hooks find it there without a context.WithValue, and it holds
+// go-retryablehttp's request wrapper: one allocation per call for all three.
 type call struct {
-	engine        *Engine
-	method, path  string
-	out           any
-	onOrigin      bool          // the request goes to the configured origin: it carries the credential
-	oneShot       bool          // the body cannot be sent again
-	tok           *oauth2.Token // bearer token the last attempt carried
-	attempts      int
-	retries       int   // retries spent from MaxRetries
-	renewed       bool  // the one 401 renewal has been used
-	renewErr      error // why the 401 renewal could not be done
-	handled       bool  // handle ran for the current attempt
-	maybeApplied  bool  // an attempt may have reached the server without its answer arriving
-	lastAmbiguous bool  // the last attempt got no answer, or a 5xx: it may have been applied
-	deadlineFirst bool  // a retry was dropped because the context's deadline comes before it
-	stopped       error // the context's error, once it ended the call
-	resp          Response
+	context.Context                       // the caller's
+	req             retryablehttp.Request // what go-retryablehttp sends (Do only)
+	engine          *Engine
+	method, path    string
+	out             any
+	onOrigin        bool          // the request goes to the configured origin: it carries the credential
+	oneShot         bool          // the body cannot be sent again
+	tok             *oauth2.Token // bearer token the last attempt carried
+	attempts        int
+	retries         int   // retries spent from MaxRetries
+	renewed         bool  // the one 401 renewal has been used
+	renewErr        error // why the 401 renewal could not be done
+	handled         bool  // handle ran for the current attempt
+	maybeApplied    bool  // an attempt may have reached the server without its answer arriving
+	lastAmbiguous   bool  // the last attempt got no answer, or a 5xx: it may have been applied
+	deadlineFirst   bool  // a retry was dropped because the context's deadline comes before it
+	stopped         error // the context's error, once it ended the call
+	resp            Response
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
 	apiErr         *apierror.Error
 }
 
 func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
+
+// Value finds the call itself under callKey, and the caller's values.
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// handleResponse is the requests' response handler: a plain function, not a
+// method value, so that setting it allocates nothing. resp.Request (the last
+// redirect hop) carries the call's context.
+func handleResponse(resp *http.Response) error { return callFrom(resp.Request.Context()).handle(resp) }
 
 // record keeps the metadata of the attempt's answer (none: zero).
 func (c *call) record(resp *http.Response) {
@@ -143,57 +163,57 @@ func (c *call) handle(resp *http.Response) error {
 	if c.out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	body := &limitedBody{r: resp.Body, left: MaxBody + 1}
-	if raw, ok := c.out.(*json.RawMessage); ok {
-		return readRaw(body, raw, resp.StatusCode)
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	b, err := readBody(resp.Body, (*buf)[:0])
+	*buf = b
+	switch {
+	case err != nil:
+		return &bodyError{err: err} // cut mid-body: the policy may retry
+	case len(b) > MaxBody:
+		return &DecodeError{Status: resp.StatusCode, Err: fmt.Errorf("the body is larger than %d bytes", MaxBody)}
 	}
-	if err := json.NewDecoder(body).Decode(c.out); err != nil {
-		if body.err != nil {
-			return &bodyError{err: body.err} // cut mid-body: the policy may retry
-		}
+	if raw, ok := c.out.(*json.RawMessage); ok {
+		*raw = bytes.Clone(b)
+		return nil
+	}
+	if err := json.Unmarshal(b, c.out); err != nil {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
-	io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
 	return nil
 }
 
-// readRaw reads a whole answer into raw, as it is.
-func readRaw(body *limitedBody, raw *json.RawMessage, status int) error {
-	b, err := io.ReadAll(body)
-	switch {
-	case body.err != nil:
-		return &bodyError{err: body.err}
-	case err != nil:
-		return &DecodeError{Status: status, Err: err}
-	case len(b) > MaxBody:
-		return &DecodeError{Status: status, Err: fmt.Errorf("the body is larger than %d bytes", MaxBody)}
+// bodyBuffers hold answers while they are decoded: a body is read whole into
+// a reused buffer and unmarshalled from there, which leaves no garbage but
+// the decoded values (a json.Decoder leaves its own buffer, grown by doubling,
+// ~1 KB a call and ~60 KB for a page of 100 items).
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledBody: a larger buffer (a rare huge answer) is left to the GC.
+const maxPooledBody = 1 << 20
+
+func putBodyBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBody {
+		bodyBuffers.Put(b)
 	}
-	*raw = b
-	return nil
 }
 
-// limitedBody reads at most left bytes and remembers a failure to read (a
-// connection cut mid-body), to tell it apart from a body that is whole but not
-// the JSON expected.
-type limitedBody struct {
-	r    io.Reader
-	left int64
-	err  error
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, io.EOF
+// readBody appends r's bytes to b until EOF, or until more than MaxBody were
+// read. The error is a failure to read (a connection cut mid-body), never EOF.
+func readBody(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF || len(b) > MaxBody:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
 	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	if err != nil && err != io.EOF {
-		b.err = err
-	}
-	return n, err
 }
 
 // fail gives a failed call's error its final form. An API error stays as it

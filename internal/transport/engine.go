@@ -118,16 +118,12 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	target, onOrigin := e.resolve(path)
-	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
+	c := &call{Context: ctx, engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
 	defer c.report(ctx)
-	var rawBody any
-	if raw != nil {
-		rawBody = raw
-	}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, c), method, target, rawBody)
-	if err != nil {
+	if err := c.newRequest(target, raw); err != nil {
 		return fmt.Errorf("mindpeeker: building request: %w", err)
 	}
+	req := &c.req
 	h := req.Header
 	h["Accept"] = acceptJSON
 	h["User-Agent"] = e.userAgent
@@ -138,7 +134,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
-	req.SetResponseHandler(c.handle)
+	req.SetResponseHandler(handleResponse)
 	resp, err := e.rc.Do(req)
 	if err == nil {
 		resp.Body.Close()
@@ -148,6 +144,22 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) err
 		err = c.apiErr
 	}
 	return c.fail(err)
+}
+
+// newRequest builds c.req for target with c as its context. Without a body
+// there is nothing for go-retryablehttp to rewind: the wrapper is filled in
+// directly rather than allocated by retryablehttp.NewRequest.
+func (c *call) newRequest(target string, body []byte) error {
+	if body == nil {
+		r, err := http.NewRequestWithContext(c, c.method, target, nil)
+		c.req.Request = r
+		return err
+	}
+	r, err := retryablehttp.NewRequestWithContext(c, c.method, target, body)
+	if err == nil {
+		c.req = *r
+	}
+	return err
 }
 
 // encodeBody returns the bytes to send for Do's body (nil: no body).

@@ -20,8 +20,8 @@ type roundTripper struct{ e *Engine }
 // with the credential when req goes to the origin.
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := rt.e
-	c := &call{engine: e, method: req.Method, path: req.URL.Redacted(), onOrigin: e.origin.Matches(req.URL)}
-	ctx := context.WithValue(req.Context(), callKey{}, c)
+	c := &call{Context: req.Context(), engine: e, method: req.Method, path: req.URL.Redacted(), onOrigin: e.origin.Matches(req.URL)}
+	ctx := context.Context(c)
 	defer c.report(ctx)
 	var body any // nil, or a retryablehttp.ReaderFunc
 	out := req.Clone(ctx)
