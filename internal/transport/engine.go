@@ -79,11 +79,28 @@ func New(o Options) (*Engine, error) {
 	oneHop := *o.HTTPClient
 	oneHop.CheckRedirect, oneHop.Jar = lastResponse, nil
 	e.rt = e.retryClient(&oneHop)
-	// The redirects of HTTPClient's requests are followed by the outer client,
-	// each hop a RoundTrip of its own that adds the credential only for the
-	// origin, under the same redirect policy as Do's.
-	e.hc = &http.Client{Transport: roundTripper{e}, CheckRedirect: redirects, Jar: o.HTTPClient.Jar}
+	e.hc = e.outerClient()
 	return e, nil
+}
+
+// outerClient returns what HTTPClient returns. The redirects of its requests
+// are followed by it, each hop a RoundTrip of its own that adds the credential
+// only for the origin, under the same redirect policy as Do's.
+func (e *Engine) outerClient() *http.Client {
+	return &http.Client{Transport: roundTripper{e}, CheckRedirect: e.checkRedirect(e.opts.HTTPClient.CheckRedirect), Jar: e.opts.HTTPClient.Jar}
+}
+
+// WithAuthorizer returns an Engine like e that sends a's credential instead:
+// it shares e's configuration, retry clients and connection pool, so it costs
+// a few hundred bytes. Use it for one engine per user of a shared service.
+// The retry hooks act for the engine of the call they serve (call.engine).
+// e must have been built with an Authorizer: New has then accepted its base
+// URL for a credential.
+func (e *Engine) WithAuthorizer(a Authorizer) *Engine {
+	d := *e
+	d.auth, d.opts.Authorizer = a, a
+	d.hc = d.outerClient()
+	return &d
 }
 
 // retryClient returns the go-retryablehttp client sending over hc with our policy.
@@ -211,8 +228,12 @@ func (e *Engine) HTTPClient() *http.Client { return e.hc }
 func (e *Engine) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		p := auth.RedirectPolicy{Origin: e.origin, Next: next}
-		if e.auth != nil {
-			p.Headers = []string{e.auth.HeaderName()}
+		a := e.auth
+		if c, ok := req.Context().Value(callKey{}).(*call); ok {
+			a = c.engine.auth // Do's hops: the call's engine, which may be one WithAuthorizer made
+		}
+		if a != nil {
+			p.Headers = []string{a.HeaderName()}
 		}
 		return p.CheckRedirect(req, via)
 	}

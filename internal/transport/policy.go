@@ -49,7 +49,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if d.Renew {
 		c.renewed = true
-		if c.renewErr = e.auth.Renew(ctx, c.tok); c.renewErr != nil {
+		if c.renewErr = c.engine.auth.Renew(ctx, c.tok); c.renewErr != nil {
 			return false, nil // the caller gets the 401, with why it was not retried
 		}
 	}
@@ -142,11 +142,12 @@ func neverSent(err error) bool {
 // 401, re-signed for per-request credentials. The header map is copied first,
 // as go-retryablehttp's shallow request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
-	if e.auth == nil {
+	c := callFrom(req.Context())
+	if c.engine.auth == nil {
 		return nil
 	}
 	req.Header = req.Header.Clone()
-	return callFrom(req.Context()).authorize(req)
+	return c.authorize(req)
 }
 
 func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, err error, d Decision) {
