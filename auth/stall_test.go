@@ -37,7 +37,7 @@ func TestTokenRequestsWithTheDefaultClientEndWhenTheServerStalls(t *testing.T) {
 		}))
 		grant := ClientCredentials{TokenURL: srv.URL, ClientID: "id", ClientSecret: "secret"}
 		for name, get := range map[string]func() error{
-			"grant": func() error { _, err := grant.Token(context.Background(), nil); return err },
+			"grant":  func() error { _, err := grant.Token(context.Background(), nil); return err },
 			"source": func() error { _, err := NewSource(grant).Token(); return err },
 		} {
 			begin := time.Now()
