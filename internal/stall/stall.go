@@ -7,8 +7,8 @@
 // clock read per read or write and one SetDeadline every quarter bound.
 //
 // The bound is on silence, not on the length of a call: a body that keeps
-// arriving, however slowly, is not cut. An idle pooled connection is closed
-// once the bound passes with no request on it.
+// arriving, however slowly, is not cut. The pool closes a connection idle
+// for half the bound.
 package stall
 
 import (
@@ -107,7 +107,10 @@ func NewTransport(bound time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	t.DialContext = Dial(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, bound)
-	t.IdleConnTimeout = min(t.IdleConnTimeout, bound) // the deadline would close them then anyway
+	// An idle connection's deadline passes between 3/4 bound and bound after
+	// its last use; the pool retires it before that, so that no request picks
+	// up a connection about to fail.
+	t.IdleConnTimeout = min(t.IdleConnTimeout, bound/2)
 	return t
 }
 
