@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +48,19 @@ func main() {
 	concurrency := flag.String("concurrency", "1,8,64,256", "goroutine counts, comma-separated")
 	calls := flag.Int("calls", 3000, "calls of each implementation per repeat at each concurrency")
 	users := flag.Int("users", 10000, "per-user clients for the many-users measurement (0: skip)")
+	cpuProfile := flag.String("cpuprofile", "", "write the client's CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchharness:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*repeats, *concurrency, *calls, *users); err != nil {
 		fmt.Fprintln(os.Stderr, "benchharness:", err)
 		os.Exit(1)
