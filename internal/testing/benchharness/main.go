@@ -194,6 +194,7 @@ func printTiming(ctx context.Context, impls []impl, repeats int, concurrency str
 		ratios, throughput = make([][]float64, 2), make([][]float64, 2)
 		var rawMedian []float64
 		for range repeats {
+			runtime.GC() // each repeat starts from the same heap
 			med, mean, err := interleaved(ctx, impls, g, max(calls/g, 20))
 			if err != nil {
 				return fmt.Errorf("%d goroutines: %w", g, err)
