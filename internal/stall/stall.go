@@ -9,6 +9,11 @@
 // The bound is on silence, not on the length of a call: a body that keeps
 // arriving, however slowly, is not cut. The pool closes a connection idle
 // for half the bound.
+//
+// Over HTTP/2 (https servers that offer it) the deadline is the connection's:
+// a connection on which nothing arrives fails all its streams within the
+// bound, but one stream that stalls while others on the same connection keep
+// flowing is cut only once the connection goes quiet.
 package stall
 
 import (
