@@ -9,8 +9,8 @@
 // Method. The server runs in a child process (the harness re-executes itself
 // on a loopback port), so every allocation counted is the client's. Timing:
 // in each repeat, at each concurrency, every goroutine makes its calls
-// interleaved one by one (sdk, raw, naive, then raw, naive, sdk, ...: the
-// first one rotates), timing each call, so that machine drift affects the
+// interleaved one by one (each round the three in one of their six orders,
+// chosen at random, so that none always follows the same other), timing each call, so that machine drift affects the
 // three alike; a repeat's ratio is the ratio of the implementations' median
 // call times, and the table gives the median of the repeats' ratios and their
 // range. Throughput is the ratio of mean call times, which under interleaving
@@ -22,6 +22,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -213,7 +214,7 @@ func printTiming(ctx context.Context, impls []impl, repeats int, concurrency str
 }
 
 // interleaved runs n rounds in each of g goroutines, each round one call of
-// every implementation in rotating order, and returns each implementation's
+// every implementation in a random order, and returns each implementation's
 // median and mean call time in nanoseconds.
 func interleaved(ctx context.Context, impls []impl, g, n int) (med, mean []float64, err error) {
 	samples := make([][][]float64, g) // [goroutine][impl][call]
@@ -223,12 +224,9 @@ func interleaved(ctx context.Context, impls []impl, g, n int) (med, mean []float
 			samples[i][j] = make([]float64, 0, n)
 		}
 	}
-	round := make([]int, g)
+	orders := permutations(len(impls))
 	err = parallel(g, n, func(gi int) error {
-		r := round[gi]
-		round[gi]++
-		for k := range impls {
-			j := (r + k) % len(impls)
+		for _, j := range orders[rand.IntN(len(orders))] {
 			start := time.Now()
 			if err := impls[j].get(ctx); err != nil {
 				return fmt.Errorf("%s: %w", impls[j].name, err)
@@ -245,6 +243,22 @@ func interleaved(ctx context.Context, impls []impl, g, n int) (med, mean []float
 		med, mean = append(med, median(all)), append(mean, average(all))
 	}
 	return med, mean, err
+}
+
+// permutations returns every order of 0..n-1: each round picks one at
+// random, so that no implementation always follows the same other one.
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := append(append(slices.Clone(p[:i]), n-1), p[i:]...)
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 func median(xs []float64) float64 {
