@@ -80,7 +80,7 @@ func New(cfg Config) (*Client, error) {
 //	user := app.WithTokenSource(auth.NewSource(auth.RefreshTokenGrant(oauthCfg, refreshToken)))
 //	s, err := user.Sessions.Get(ctx, "ses_123")
 //
-// ts is treated as Config.TokenSource is: an *auth.Source is asked for every
+// ts (not nil) is treated as Config.TokenSource is: an *auth.Source is asked for every
 // request, any other source is cached and asked again near expiry and after a
 // 401.
 func (c *Client) WithTokenSource(ts oauth2.TokenSource) *Client {
