@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mindpeeker/mindpeeker-go/internal/stall"
 )
 
 // ErrCrossOriginRedirect is returned (wrapped) when a request whose body
@@ -77,7 +79,9 @@ func (p RedirectPolicy) CheckRedirect(req *http.Request, via []*http.Request) er
 	return nil
 }
 
-// TokenHTTPClient returns a copy of c (http.DefaultClient when nil) for
+// TokenHTTPClient returns a copy of c (when nil: the module's shared client,
+// whose connections fail after 30 seconds without data, so a token request
+// never hangs) for
 // requests whose body carries a secret: it never follows a redirect to
 // another origin ([RedirectPolicy] with SecretInBody), and applies c's own
 // CheckRedirect within the origin. c itself is not modified. Every grant of
@@ -85,12 +89,16 @@ func (p RedirectPolicy) CheckRedirect(req *http.Request, via []*http.Request) er
 // as safe as one behind a [Source]; use it for token requests of your own.
 func TokenHTTPClient(c *http.Client) *http.Client {
 	if c == nil {
-		c = http.DefaultClient
+		c = defaultTokenClient()
 	}
 	cp := *c
 	cp.CheckRedirect = RedirectPolicy{SecretInBody: true, Next: c.CheckRedirect}.CheckRedirect
 	return &cp
 }
+
+// defaultTokenClient is the client token requests use when given none; tests
+// shorten its bound.
+var defaultTokenClient = func() *http.Client { return stall.Client(0) }
 
 // withTokenClient returns ctx carrying, under [oauth2.HTTPClient] where
 // x/oauth2 looks, the [TokenHTTPClient] copy of the client ctx carries, its

@@ -46,9 +46,13 @@ type Source struct {
 
 	cur atomic.Pointer[entry] // the token callers get; nil until the first renewal
 
+	// Read without the lock, so that callers in the renew-ahead window take
+	// no lock while a renewal runs or waits out its backoff; written under mu.
+	flying  atomic.Bool  // a renewal is in progress
+	retryAt atomic.Int64 // UnixNano on s.now's clock: no background renewal before it, after a failure
+
 	mu         sync.Mutex
-	flight     *flight   // the renewal in progress, if any
-	retryAt    time.Time // no background renewal before this, after a failure
+	flight     *flight // the renewal in progress, if any
 	failStreak int
 }
 
@@ -198,9 +202,12 @@ func (s *Source) GoString() string { return s.String() }
 func (s *Source) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func (s *Source) renewInBackground(e *entry, now time.Time) {
+	if s.flying.Load() || now.UnixNano() < s.retryAt.Load() {
+		return // the common case in the window: no lock, no allocation
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.flight == nil && s.cur.Load() == e && !now.Before(s.retryAt) {
+	if s.flight == nil && s.cur.Load() == e && now.UnixNano() >= s.retryAt.Load() {
 		s.startFlight()
 	}
 }
@@ -228,6 +235,7 @@ func (s *Source) wait(ctx context.Context) (*oauth2.Token, error) {
 func (s *Source) startFlight() *flight {
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
+	s.flying.Store(true)
 	var prev *oauth2.Token
 	if e := s.cur.Load(); e != nil {
 		prev = e.tok
@@ -251,19 +259,21 @@ func (s *Source) fly(f *flight, prev *oauth2.Token) {
 	s.tel.renewed(ctx, span, grant, time.Since(start), err, serving)
 	if err != nil {
 		s.failStreak++
-		s.retryAt = s.now().Add(min(time.Second<<min(s.failStreak-1, 5), 30*time.Second))
+		s.retryAt.Store(s.now().Add(min(time.Second<<min(s.failStreak-1, 5), 30*time.Second)).UnixNano())
 		attrs := []any{"error", err, "failures", s.failStreak, "grant", grant, "serving_current_token", serving}
 		if serving { // callers are not told: this line is how anyone learns of it
 			attrs = append(attrs, "valid_for", cur.expireAt.Sub(s.now()).Round(time.Second))
 		}
 		s.logger.Warn("auth: token renewal failed", attrs...)
 	} else {
-		s.failStreak, s.retryAt = 0, time.Time{}
+		s.failStreak = 0
+		s.retryAt.Store(0)
 		s.cur.Store(e)
 		f.tok = e.tok
 	}
 	f.err = err
 	s.flight = nil
+	s.flying.Store(false)
 	close(f.done)
 }
 

@@ -56,6 +56,17 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 
+	// StallTimeout bounds how long a connection of the default transport may
+	// stay silent: an attempt whose server sends nothing (no headers, or a body
+	// that stops) or reads nothing for this long fails, and is retried as any
+	// lost answer is. It applies whatever the context says, to API calls and
+	// token requests, so that with context.Background() a call still ends: within
+	// about (MaxRetries+1) × StallTimeout plus the retry waits. It bounds
+	// silence, not the length of a call: a body that keeps arriving is not cut.
+	// Default 30s. With your own HTTPClient, bound it yourself (its Timeout, or
+	// its transport's timeouts); StallTimeout is then unused.
+	StallTimeout time.Duration
+
 	// DisableIdempotencyKeys stops the client sending an Idempotency-Key of its
 	// own with each POST, for APIs that do not honour them. A POST is then
 	// retried only when it provably never reached the server (the connection

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/oauth2"
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
@@ -22,9 +25,13 @@ const MaxBody = 16 << 20
 
 type callKey struct{}
 
-// call is the state of one request across its attempts; the retry hooks find
-// it in the request's context.
+// call is the state of one request across its attempts. It is the request's
+// context (the caller's, which it embeds, plus itself under callKey), so that
+// the retry hooks find it there without a context.WithValue, and it holds
+// go-retryablehttp's request wrapper: one allocation per call for all three.
 type call struct {
+	context.Context                        // the caller's (with the telemetry span, if any)
+	req              retryablehttp.Request // what go-retryablehttp sends (Do only)
 	engine           *Engine
 	method, path     string
 	out              any
@@ -50,6 +57,19 @@ type call struct {
 }
 
 func callFrom(ctx context.Context) *call { return ctx.Value(callKey{}).(*call) }
+
+// Value finds the call itself under callKey, and the caller's values.
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// handleResponse is the requests' response handler: a plain function, not a
+// method value, so that setting it allocates nothing. resp.Request (the last
+// redirect hop) carries the call's context.
+func handleResponse(resp *http.Response) error { return callFrom(resp.Request.Context()).handle(resp) }
 
 // record keeps the metadata of the attempt's answer (none: zero).
 func (c *call) record(resp *http.Response) {
@@ -153,18 +173,9 @@ func (c *call) handle(resp *http.Response) error {
 		return nil
 	}
 	if resp.StatusCode != http.StatusNoContent {
-		body := &limitedBody{r: resp.Body, left: MaxBody + 1}
-		if raw, ok := out.(*json.RawMessage); ok {
-			if err := readRaw(body, raw, resp.StatusCode); err != nil {
-				return err
-			}
-		} else if err := json.NewDecoder(body).Decode(out); err != nil {
-			if body.err != nil {
-				return &bodyError{err: body.err} // cut mid-body: the policy may retry
-			}
-			return &DecodeError{Status: resp.StatusCode, Err: err}
+		if err := decode(resp, out); err != nil {
+			return err
 		}
-		io.Copy(io.Discard, body) // the rest (a newline) so the connection is reused
 	}
 	if err := check(); err != nil {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
@@ -192,43 +203,61 @@ func (c *call) secrets(ctx context.Context) []string {
 	return secrets
 }
 
-// readRaw reads a whole answer into raw, as it is.
-func readRaw(body *limitedBody, raw *json.RawMessage, status int) error {
-	b, err := io.ReadAll(body)
+// decode reads a 2xx answer whole into a pooled buffer and unmarshals it into
+// out (*json.RawMessage: a copy of the bytes). An error reading the body (a
+// connection cut mid-body) is a *bodyError, which the policy may retry.
+func decode(resp *http.Response, out any) error {
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	b, err := readBody(resp.Body, (*buf)[:0])
+	*buf = b
 	switch {
-	case body.err != nil:
-		return &bodyError{err: body.err}
 	case err != nil:
-		return &DecodeError{Status: status, Err: err}
+		return &bodyError{err: err}
 	case len(b) > MaxBody:
-		return &DecodeError{Status: status, Err: fmt.Errorf("the body is larger than %d bytes", MaxBody)}
+		return &DecodeError{Status: resp.StatusCode, Err: fmt.Errorf("the body is larger than %d bytes", MaxBody)}
 	}
-	*raw = b
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = bytes.Clone(b)
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return &DecodeError{Status: resp.StatusCode, Err: err}
+	}
 	return nil
 }
 
-// limitedBody reads at most left bytes and remembers a failure to read (a
-// connection cut mid-body), to tell it apart from a body that is whole but not
-// the JSON expected.
-type limitedBody struct {
-	r    io.Reader
-	left int64
-	err  error
+// bodyBuffers hold answers while they are decoded: a body is read whole into
+// a reused buffer and unmarshalled from there, which leaves no garbage but
+// the decoded values (a json.Decoder leaves its own buffer, grown by doubling,
+// ~1 KB a call and ~60 KB for a page of 100 items).
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledBody: a larger buffer (a rare huge answer) is left to the GC.
+const maxPooledBody = 1 << 20
+
+func putBodyBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
 }
 
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, io.EOF
+// readBody appends r's bytes to b until EOF, or until more than MaxBody were
+// read. The error is a failure to read (a connection cut mid-body), never EOF.
+func readBody(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF || len(b) > MaxBody:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
 	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	if err != nil && err != io.EOF {
-		b.err = err
-	}
-	return n, err
 }
 
 // fail gives a failed call's error its final form. An API error stays as it

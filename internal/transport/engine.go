@@ -96,11 +96,28 @@ func New(o Options) (*Engine, error) {
 	oneHop.CheckRedirect, oneHop.Jar = lastResponse, nil
 	oneHop.Transport = e.tel.wrap(oneHop.Transport)
 	e.rt = e.retryClient(&oneHop)
-	// The redirects of HTTPClient's requests are followed by the outer client,
-	// each hop a RoundTrip of its own that adds the credential only for the
-	// origin, under the same redirect policy as Do's.
-	e.hc = &http.Client{Transport: roundTripper{e}, CheckRedirect: redirects, Jar: o.HTTPClient.Jar}
+	e.hc = e.outerClient()
 	return e, nil
+}
+
+// outerClient returns what HTTPClient returns. The redirects of its requests
+// are followed by it, each hop a RoundTrip of its own that adds the credential
+// only for the origin, under the same redirect policy as Do's.
+func (e *Engine) outerClient() *http.Client {
+	return &http.Client{Transport: roundTripper{e}, CheckRedirect: e.checkRedirect(e.opts.HTTPClient.CheckRedirect), Jar: e.opts.HTTPClient.Jar}
+}
+
+// WithAuthorizer returns an Engine like e that sends a's credential instead:
+// it shares e's configuration, retry clients and connection pool, so it costs
+// a few hundred bytes. Use it for one engine per user of a shared service.
+// The retry hooks act for the engine of the call they serve (call.engine).
+// e must have been built with an Authorizer: New has then accepted its base
+// URL for a credential.
+func (e *Engine) WithAuthorizer(a Authorizer) *Engine {
+	d := *e
+	d.auth, d.opts.Authorizer = a, a
+	d.hc = d.outerClient()
+	return &d
 }
 
 // retryClient returns the go-retryablehttp client sending over hc with our policy.
@@ -137,15 +154,12 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 	target, onOrigin := e.resolve(path)
 	c := &call{engine: e, method: method, path: path, out: out, onOrigin: onOrigin}
 	ctx = e.tel.observe(ctx, c, target, nil)
+	c.Context = ctx
 	defer func() { c.report(ctx, err) }()
-	var rawBody any
-	if raw != nil {
-		rawBody = raw
-	}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, callKey{}, c), method, target, rawBody)
-	if err != nil {
+	if err := c.newRequest(target, raw); err != nil {
 		return fmt.Errorf("mindpeeker: building request: %w", err)
 	}
+	req := &c.req
 	h := req.Header
 	h["Accept"] = acceptJSON
 	h["User-Agent"] = e.userAgent
@@ -159,7 +173,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 	if err := c.authorize(req.Request); err != nil {
 		return err
 	}
-	req.SetResponseHandler(c.handle)
+	req.SetResponseHandler(handleResponse)
 	c.sentAt = time.Now()
 	resp, err := e.rc.Do(req)
 	if err == nil {
@@ -170,6 +184,22 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 		err = c.apiErr
 	}
 	return c.fail(err)
+}
+
+// newRequest builds c.req for target with c as its context. Without a body
+// there is nothing for go-retryablehttp to rewind: the wrapper is filled in
+// directly rather than allocated by retryablehttp.NewRequest.
+func (c *call) newRequest(target string, body []byte) error {
+	if body == nil {
+		r, err := http.NewRequestWithContext(c, c.method, target, nil)
+		c.req.Request = r
+		return err
+	}
+	r, err := retryablehttp.NewRequestWithContext(c, c.method, target, body)
+	if err == nil {
+		c.req = *r
+	}
+	return err
 }
 
 // encodeBody returns the bytes to send for Do's body (nil: no body) and their
@@ -224,8 +254,12 @@ func (e *Engine) HTTPClient() *http.Client { return e.hc }
 func (e *Engine) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		p := auth.RedirectPolicy{Origin: e.origin, Next: next}
-		if e.auth != nil {
-			p.Headers = []string{e.auth.HeaderName()}
+		a := e.auth
+		if c, ok := req.Context().Value(callKey{}).(*call); ok {
+			a = c.engine.auth // Do's hops: the call's engine, which may be one WithAuthorizer made
+		}
+		if a != nil {
+			p.Headers = []string{a.HeaderName()}
 		}
 		return p.CheckRedirect(req, via)
 	}

@@ -55,7 +55,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if d.Renew {
 		c.renewed = true
-		if c.renewErr = e.auth.Renew(ctx, c.tok); c.renewErr != nil {
+		if c.renewErr = c.engine.auth.Renew(ctx, c.tok); c.renewErr != nil {
 			return false, nil // the caller gets the 401, with why it was not retried
 		}
 	}
@@ -163,12 +163,13 @@ func neverSent(err error) bool {
 // 401, re-signed for per-request credentials. The header map is copied first,
 // as go-retryablehttp's shallow request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
-	callFrom(req.Context()).sentAt = time.Now()
-	if e.auth == nil {
+	c := callFrom(req.Context())
+	c.sentAt = time.Now()
+	if c.engine.auth == nil {
 		return nil
 	}
 	req.Header = req.Header.Clone()
-	return callFrom(req.Context()).authorize(req)
+	return c.authorize(req)
 }
 
 // logAttempt logs an attempt at debug level, or at warn level when it failed

@@ -22,7 +22,8 @@ type roundTripper struct{ e *Engine }
 func (rt roundTripper) RoundTrip(req *http.Request) (_ *http.Response, err error) {
 	e := rt.e
 	c := &call{engine: e, method: req.Method, path: req.URL.Redacted(), onOrigin: e.origin.Matches(req.URL)}
-	ctx := context.WithValue(e.tel.observe(req.Context(), c, "", req.URL), callKey{}, c)
+	c.Context = e.tel.observe(req.Context(), c, "", req.URL)
+	ctx := context.Context(c)
 	defer func() { c.report(ctx, err) }()
 	var body any // nil, or a retryablehttp.ReaderFunc
 	out := req.Clone(ctx)

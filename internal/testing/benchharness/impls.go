@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/oauth2"
+
+	"github.com/mindpeeker/mindpeeker-go/client"
+	"github.com/mindpeeker/mindpeeker-go/sessions"
+)
+
+// impl is one way of making the same call: GET a session with a bearer token
+// and decode it into sessions.Session.
+type impl struct {
+	name string
+	get  func(ctx context.Context) error
+	list func(ctx context.Context) (int, error) // one page of pageItems; nil: not measured
+}
+
+// newImpls returns the SDK with its default configuration (client
+// credentials against the server's token endpoint, no HTTPClient), raw
+// net/http with the same pool size as the SDK's default (64 idle connections
+// per host), and the naive composition of the same libraries.
+func newImpls(base string) ([]impl, error) {
+	sdk, err := client.New(client.Config{BaseURL: base + "/v1", TokenURL: base + "/token", ClientID: "id", ClientSecret: "secret"})
+	if err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	raw := &http.Client{Transport: t}
+
+	// naive: oauth2.ReuseTokenSource + oauth2.Transport under go-retryablehttp,
+	// as its README shows (its default pooled client keeps GOMAXPROCS+1 idle
+	// connections per host).
+	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: benchToken, Expiry: time.Now().Add(time.Hour)}))
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil
+	rc.HTTPClient.Transport = &oauth2.Transport{Source: ts, Base: rc.HTTPClient.Transport}
+
+	url := base + "/v1/sessions/ses_123"
+	return []impl{
+		{name: "sdk", get: func(ctx context.Context) error {
+			_, err := sdk.Sessions.Get(ctx, "ses_123")
+			return err
+		}, list: func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range sdk.Sessions.List(ctx, &sessions.ListParams{Limit: pageItems}) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		}},
+		{name: "raw", get: func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+benchToken)
+			req.Header.Set("Accept", "application/json")
+			resp, err := raw.Do(req)
+			var s sessions.Session
+			return decode(resp, err, &s)
+		}, list: func(ctx context.Context) (int, error) {
+			req, err := http.NewRequestWithContext(ctx, "GET", base+fmt.Sprintf("/v1/sessions?limit=%d", pageItems), nil)
+			if err != nil {
+				return 0, err
+			}
+			req.Header.Set("Authorization", "Bearer "+benchToken)
+			req.Header.Set("Accept", "application/json")
+			var p struct {
+				Data    []*sessions.Session `json:"data"`
+				HasMore bool                `json:"has_more"`
+			}
+			resp, err := raw.Do(req)
+			err = decode(resp, err, &p)
+			return len(p.Data), err
+		}},
+		{name: "naive", get: func(ctx context.Context) error {
+			req, err := retryablehttp.NewRequestWithContext(ctx, "GET", url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := rc.Do(req)
+			var s sessions.Session
+			return decode(resp, err, &s)
+		}},
+	}, nil
+}
+
+// decode is what careful raw code does with an answer: check the status,
+// decode, drain so the connection is reused, close.
+func decode(resp *http.Response, err error, out any) error {
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
