@@ -168,7 +168,7 @@ func (c *call) handle(resp *http.Response) error {
 		return nil
 	}
 	defer resp.Body.Close()
-	out, check := unwrapObject(c.out)
+	out, obj := unwrapObject(c.out)
 	if out == nil {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (c *call) handle(resp *http.Response) error {
 			return err
 		}
 	}
-	if err := check(); err != nil {
+	if err := obj.verify(); err != nil {
 		return &DecodeError{Status: resp.StatusCode, Err: err}
 	}
 	return nil

@@ -22,15 +22,22 @@ type object struct {
 	check func() error
 }
 
-// unwrapObject returns where to decode the answer and what to check after.
-func unwrapObject(out any) (any, func() error) {
+// unwrapObject returns where to decode the answer, and the checks to make
+// after (nil for a plain out). No closure: it is on every call's path.
+func unwrapObject(out any) (any, *object) {
 	if o, ok := out.(*object); ok {
-		return o.out, func() error {
-			if err := o.check(); err != nil {
-				return fmt.Errorf("%w: %w", ErrNotObject, err)
-			}
-			return nil
-		}
+		return o.out, o
 	}
-	return out, func() error { return nil }
+	return out, nil
+}
+
+// verify runs the check of an Object (o may be nil: nothing to check).
+func (o *object) verify() error {
+	if o == nil {
+		return nil
+	}
+	if err := o.check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotObject, err)
+	}
+	return nil
 }
