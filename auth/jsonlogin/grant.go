@@ -35,7 +35,7 @@ type Grant struct {
 	UserSecret string // the user_secret chosen at /register
 	// HTTPClient sends the requests. When nil, the client in the context under
 	// [oauth2.HTTPClient] is used (an [auth.Source] puts its own there), else
-	// http.DefaultClient. Redirects to another origin are never followed.
+	// the SDK's shared, stall-bounded client. Redirects to another origin are never followed.
 	HTTPClient *http.Client
 }
 

@@ -13,8 +13,8 @@ import (
 // logs in through [Grant]. Keep both somewhere safe: the service does not show
 // them again.
 //
-// The HTTP client is the one in ctx under oauth2.HTTPClient, else
-// http.DefaultClient. Errors wrap an *[auth.TokenError] (Grant "jsonlogin",
+// The HTTP client is the one in ctx under oauth2.HTTPClient, else the SDK's
+// shared, stall-bounded client. Errors wrap an *[auth.TokenError] (Grant "jsonlogin",
 // StatusCode set when the service answered with a failure status) and never contain userSecret.
 func Register(ctx context.Context, baseURL, userID, userSecret string) (userKey string, err error) {
 	var r struct {

@@ -31,7 +31,7 @@ func checkBase(base string) error {
 }
 
 // httpClient returns own, else the client in ctx under [oauth2.HTTPClient] (as
-// x/oauth2 does), else http.DefaultClient; as a copy that follows no redirect to
+// x/oauth2 does), else the SDK's shared, stall-bounded client ([auth.TokenHTTPClient] of nil); as a copy that follows no redirect to
 // another origin ([auth.TokenHTTPClient]), since the request body carries a secret.
 func httpClient(ctx context.Context, own *http.Client) *http.Client {
 	c := own

@@ -36,7 +36,7 @@ type Config struct {
 	BaseURL    string      // of the secret management API; default DefaultBaseURL
 	Scopes     []string    // requested at login; none by default
 	// HTTPClient is the client to build on (its Transport, Timeout and Jar are
-	// used); default http.DefaultClient. A redirect to another origin is never
+	// used); default the SDK's shared, stall-bounded client. A redirect to another origin is never
 	// followed ([auth.TokenHTTPClient]): the requests carry a bearer token or a
 	// secret.
 	HTTPClient *http.Client
