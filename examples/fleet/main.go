@@ -33,6 +33,7 @@ import (
 
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/auth/redisstore"
+	"github.com/mindpeeker/mindpeeker-go/client"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 )
 
@@ -148,14 +149,13 @@ func (f *fleet) worker(ctx context.Context, id int, st *redisstore.Store, fake *
 		Username: mindpeekertest.DefaultUsername,
 		Password: mindpeekertest.DefaultPassword,
 	}, auth.WithStore(st))
-	tr, err := auth.NewTransport(nil, fake.APIURL(), src)
+	c, err := client.New(client.Config{BaseURL: fake.APIURL(), TokenSource: src})
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	current := ""
 	for time.Since(f.start) < runFor {
-		err := get(ctx, hc, fake.APIURL()+"/sessions")
+		err := get(ctx, c)
 		tok, tokErr := src.TokenContext(ctx)
 		f.mu.Lock()
 		f.calls++
@@ -182,19 +182,11 @@ func (f *fleet) worker(ctx context.Context, id int, st *redisstore.Store, fake *
 	return nil
 }
 
-func get(ctx context.Context, hc *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /v1/sessions: %s", resp.Status)
-	}
-	return nil
+// get lists sessions through the client: the engine renews after a 401 and
+// waits out a 429, as for any call.
+func get(ctx context.Context, c *client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := c.Do(ctx, http.MethodGet, "/sessions", nil, nil)
+	return err
 }
