@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/internal/apierror"
 )
 
@@ -119,6 +122,9 @@ func (b *fuzzBody) Close() error { b.closed = true; return nil }
 // and checks that it never panics, keeps the status code, reads at most
 // MaxBody bytes and closes the body, and that the message is a short excerpt
 // unless the body is the API's error envelope, whose fields are kept as sent.
+// plainID matches request ids that Parse must keep exactly as sent.
+var plainID = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+
 func FuzzParseError(f *testing.F) {
 	seeds := []struct {
 		status          int
@@ -155,7 +161,14 @@ func FuzzParseError(f *testing.F) {
 		e := apierror.Parse(resp, fuzzNow)
 		require.NotNil(t, e)
 		assert.Equal(t, status, e.StatusCode)
-		assert.Equal(t, reqID, e.RequestID)
+		// The request id is server text: cleaned and bounded like any (an id
+		// already clean and short is kept as sent).
+		assert.Equal(t, auth.Excerpt(reqID, 128), e.RequestID)
+		assert.LessOrEqual(t, utf8.RuneCountInString(e.RequestID), 129)
+		assert.False(t, strings.ContainsFunc(e.RequestID, unicode.IsControl), "control character in the request id")
+		if plainID.MatchString(reqID) {
+			assert.Equal(t, reqID, e.RequestID, "a plain request id is kept as sent")
+		}
 		assert.LessOrEqual(t, cb.read, apierror.MaxBody, "read beyond MaxBody")
 		assert.True(t, cb.closed, "body not closed")
 		assert.GreaterOrEqual(t, e.RetryAfter, time.Duration(0))
