@@ -43,7 +43,7 @@ func RunPausedRenewer(t *testing.T, cfg Config) {
 	stB := newPausedStore(t, srv.Addr, nil)
 	clk := &clock{t: time.Now()}
 	grant := auth.Password{TokenURL: cfg.TokenURL, ClientID: cfg.ClientID, Username: cfg.Username, Password: cfg.Password}
-	logs := &lockedBuffer{}
+	logs := &redistest.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a := auth.NewSource(grant, auth.WithStore(stA), auth.WithClock(clk.Now), auth.WithLogger(logger))
 	b := auth.NewSource(grant, auth.WithStore(stB), auth.WithClock(clk.Now), auth.WithLogger(logger))
@@ -194,22 +194,4 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -26,7 +26,7 @@ const resultPrefix = "RESULT"
 type Child struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *lockedBuffer
+	stderr *LockedBuffer
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
 }
@@ -46,7 +46,7 @@ func StartChild(tb testing.TB, helper, mode string, args any) *Child {
 	if err != nil {
 		tb.Fatalf("encoding the helper's args: %v", err)
 	}
-	c := &Child{lines: make(chan string, 100), stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &Child{lines: make(chan string, 100), stderr: &LockedBuffer{}, exited: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^"+helper+"$", "-test.count=1", "-test.timeout=2m")
 	c.cmd.Env = append(os.Environ(), envMode+"="+mode, envArgs+"="+string(js))
 	c.cmd.Stderr = c.stderr

@@ -34,7 +34,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process has exited
-	out    *lockedBuffer // the server's own output, for error messages
+	out    *LockedBuffer // the server's own output, for error messages
 }
 
 // Start starts a private redis-server for tb on a free 127.0.0.1 port, without
@@ -70,7 +70,7 @@ func launch(tb testing.TB, path string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &Server{Addr: net.JoinHostPort("127.0.0.1", port), exited: make(chan struct{}), out: &lockedBuffer{}}
+	srv := &Server{Addr: net.JoinHostPort("127.0.0.1", port), exited: make(chan struct{}), out: &LockedBuffer{}}
 	srv.cmd = exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--daemonize", "no", "--loglevel", "warning")
 	srv.cmd.Dir = tb.TempDir()
@@ -147,19 +147,20 @@ func freePort() (string, error) {
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for concurrent writers (a child
+// process's output, a logger shared by goroutines).
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
