@@ -187,7 +187,7 @@ type secretsKey struct{}
 
 // WithSecrets returns a context whose calls keep secrets out of their errors:
 // an error answer that echoes one (a request body's password or refresh
-// token) has it replaced by [REDACTED]. The bearer token a call carries is
+// token) has it blanked out (auth.Scrub). The bearer token a call carries is
 // always kept out.
 func WithSecrets(ctx context.Context, secrets ...string) context.Context {
 	return context.WithValue(ctx, secretsKey{}, secrets)

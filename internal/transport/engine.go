@@ -19,11 +19,6 @@ import (
 // Options configure an Engine. Zero values are not defaults: the client package
 // fills them in.
 type Options struct {
-	// RateGate, when set, is asked before each attempt to the origin whether
-	// another client was told to wait (see gate.go), and told of each 429 or
-	// 503 with Retry-After the origin answers. nil: no cost.
-	RateGate auth.RateGate
-
 	BaseURL      string        // API base, e.g. https://api.mindpeeker.com/v1
 	HTTPClient   *http.Client  // copied; its redirect policy is wrapped
 	Authorizer   Authorizer    // nil: requests carry no credential
@@ -45,6 +40,10 @@ type Options struct {
 	// HTTPClient request) is still sent and honoured.
 	DisableIdempotencyKeys bool
 	Telemetry              *Telemetry // nil: no spans or metrics
+	// RateGate, when set, is asked before each attempt to the origin whether
+	// another client was told to wait (see gate.go), and told of each 429 or
+	// 503 with Retry-After the origin answers. nil: no cost.
+	RateGate auth.RateGate
 }
 
 // Engine sends API requests. It is safe for concurrent use.
@@ -142,8 +141,9 @@ func lastResponse(*http.Request, []*http.Request) error { return http.ErrUseLast
 // gets no credential and no Idempotency-Key.
 //
 // body: nil for none, json.RawMessage or []byte sent as is, url.Values as a
-// form (application/x-www-form-urlencoded), anything else encoded as JSON. out: nil to discard, *json.RawMessage for the raw bytes,
-// anything else decoded from JSON. A non-2xx answer is returned as
+// form (application/x-www-form-urlencoded), anything else encoded as JSON.
+// out: nil to discard, *json.RawMessage for the raw bytes, anything else
+// decoded from JSON. A non-2xx answer is returned as
 // *apierror.Error. When ctx carries a Response (WithResponse), it is filled
 // in with the last answer's metadata.
 func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (err error) {

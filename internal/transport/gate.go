@@ -44,13 +44,8 @@ func (c *call) awaitGate(ctx context.Context) error {
 			e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: waiting for the rate-limit gate",
 				slog.String("method", c.method), slog.String("path", c.path), slog.Duration("wait", wait))
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			c.stopped = ctx.Err()
-			return c.stopped
-		case <-timer.C:
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 	return nil

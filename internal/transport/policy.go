@@ -65,16 +65,25 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 			io.Copy(io.Discard, io.LimitReader(resp.Body, apierror.MaxBody))
 			resp.Body.Close()
 		}
-		timer := time.NewTimer(d.Wait)
-		defer timer.Stop()
-		select {
-		case <-ctx.Done():
-			c.stopped = ctx.Err()
-			return false, c.stopped
-		case <-timer.C:
+		if err := c.sleep(ctx, d.Wait); err != nil {
+			return false, err
 		}
 	}
 	return d.Retry, nil
+}
+
+// sleep waits d, unless ctx ends first: then the call is stopped, with ctx's
+// error. The one place the engine waits (a retry's wait, the rate gate's).
+func (c *call) sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		c.stopped = ctx.Err()
+		return c.stopped
+	case <-timer.C:
+		return nil
+	}
 }
 
 // attempt gathers Decide's inputs.
