@@ -134,12 +134,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.logEnvChoice()
 	e, err := transport.New(transport.Options{
-		RateGate: cfg.RateGate,
-		BaseURL:  cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
+		BaseURL: cfg.BaseURL, HTTPClient: cfg.HTTPClient, Authorizer: authz,
 		MaxRetries: max(cfg.MaxRetries, 0), MaxRetryWait: cfg.MaxRetryWait, MinRetryWait: 250 * time.Millisecond,
 		UserAgent: cfg.userAgent(), Logger: cfg.Logger, DisableIdempotencyKeys: cfg.DisableIdempotencyKeys,
 		RateLimitWait: cfg.RateLimitWait, RateLimitRetries: cfg.rateLimitRetries(),
-		Telemetry: cfg.telemetry(),
+		Telemetry: cfg.telemetry(), RateGate: cfg.RateGate,
 	})
 	if err != nil {
 		return nil, err
