@@ -49,7 +49,7 @@ type call struct {
 	deadlineFirst    bool  // a retry was dropped because the context's deadline comes before it
 	stopped          error // the context's error, once it ended the call
 	resp             Response
-	sentAt           time.Time      // when the current attempt was sent
+	sentAt           time.Time      // when the current attempt was sent; zero when nothing logs
 	obs              *callTelemetry // nil: the call records no telemetry
 
 	idempotencyKey string // sent with every attempt; "" for methods that need none
@@ -70,6 +70,14 @@ func (c *call) Value(key any) any {
 // method value, so that setting it allocates nothing. resp.Request (the last
 // redirect hop) carries the call's context.
 func handleResponse(resp *http.Response) error { return callFrom(resp.Request.Context()).handle(resp) }
+
+// markSent notes when the current attempt was sent, for the log's duration:
+// a clock read saved when the engine does not log.
+func (c *call) markSent() {
+	if c.engine.logs {
+		c.sentAt = time.Now()
+	}
+}
 
 // record keeps the metadata of the attempt's answer (none: zero).
 func (c *call) record(resp *http.Response) {

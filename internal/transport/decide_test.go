@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -81,4 +83,27 @@ func TestDecide(t *testing.T) {
 			assert.Equal(t, tt.want, Decide(tt.in))
 		})
 	}
+}
+
+// TestDecideSuccessIsFinal is what checkRetry's shortcut for a 2xx answer
+// (decided without asking Decide) rests on: whatever else the attempt holds,
+// a 2xx without a failure is final, with nothing renewed, spent or waited.
+func TestDecideSuccessIsFinal(t *testing.T) {
+	for _, status := range []int{200, 201, 202, 204, 206, 299} {
+		for _, a := range []Attempt{
+			{},
+			{Replayable: true, Rewindable: true, MaxRetries: 3, Backoff: time.Second},
+			{Renewable: true, Renewed: true, Retries: 3, MaxRetries: 3},
+			{Rewindable: false, Replayable: false, RetryAfter: time.Hour, HasRetryAfter: true, MaxWait: time.Second},
+			{HasDeadline: true, Remaining: -time.Second, RateLimitRetries: 5, MaxRateLimitRetries: 2},
+		} {
+			a.Status = status
+			assert.Equal(t, Decision{Stop: StopFinal}, Decide(a), "%+v", a)
+			assert.True(t, successful(nil, &http.Response{StatusCode: status}))
+		}
+	}
+	for _, status := range []int{100, 199, 300, 304, 401, 429, 500, 503} {
+		assert.False(t, successful(nil, &http.Response{StatusCode: status}), "%d", status)
+	}
+	assert.False(t, successful(io.ErrUnexpectedEOF, &http.Response{StatusCode: 200}))
 }

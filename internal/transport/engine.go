@@ -56,6 +56,7 @@ type Engine struct {
 	hc        *http.Client          // what HTTPClient returns
 	userAgent []string
 	logger    *slog.Logger
+	logs      bool // logger is not the silent default: attempts are timed for it
 	tel       *Telemetry
 	now       func() time.Time
 	opts      Options
@@ -75,6 +76,7 @@ func New(o Options) (*Engine, error) {
 			return nil, fmt.Errorf("mindpeeker: %w", err)
 		}
 	}
+	logs := o.Logger != nil && o.Logger.Handler() != slog.DiscardHandler
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +85,7 @@ func New(o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		base: strings.TrimRight(u.String(), "/"), origin: auth.OriginOf(u), auth: o.Authorizer,
-		userAgent: []string{o.UserAgent}, logger: o.Logger, tel: o.Telemetry, now: o.Now, opts: o,
+		userAgent: []string{o.UserAgent}, logger: o.Logger, logs: logs, tel: o.Telemetry, now: o.Now, opts: o,
 	}
 	e.originName = e.origin.String()
 	redirects := e.checkRedirect(o.HTTPClient.CheckRedirect)
@@ -174,7 +176,7 @@ func (e *Engine) Do(ctx context.Context, method, path string, body, out any) (er
 		return err
 	}
 	req.SetResponseHandler(handleResponse)
-	c.sentAt = time.Now()
+	c.markSent()
 	resp, err := e.rc.Do(req)
 	if err == nil {
 		resp.Body.Close()

@@ -35,6 +35,14 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.attempts++
 		c.record(resp)
 	}
+	if successful(err, resp) && ctx.Err() == nil {
+		// The common case, decided without Decide, whose answer for a 2xx
+		// is always final (TestDecideSuccessIsFinal): the success path runs
+		// less code, which on a cold cache is what a call costs.
+		c.lastAmbiguous, c.deadlineFirst = false, false
+		e.logAttempt(ctx, c, resp, nil, Decision{Stop: StopFinal})
+		return false, nil
+	}
 	failure := classify(err)
 	c.lastAmbiguous = failure == FailAmbiguous || (resp != nil && resp.StatusCode >= 500)
 	c.maybeApplied = c.maybeApplied || c.lastAmbiguous
@@ -70,6 +78,11 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	return d.Retry, nil
+}
+
+// successful reports whether an attempt got a 2xx answer.
+func successful(err error, resp *http.Response) bool {
+	return err == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
 }
 
 // sleep waits d, unless ctx ends first: then the call is stopped, with ctx's
@@ -173,7 +186,7 @@ func neverSent(err error) bool {
 // as go-retryablehttp's shallow request copy shares it with the last attempt.
 func (e *Engine) prepareRetry(req *http.Request) error {
 	c := callFrom(req.Context())
-	c.sentAt = time.Now()
+	c.markSent()
 	if c.engine.auth == nil {
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
@@ -56,7 +55,7 @@ func (rt roundTripper) RoundTrip(req *http.Request) (_ *http.Response, err error
 		}
 		return nil, err
 	}
-	c.sentAt = time.Now()
+	c.markSent()
 	resp, err := e.rt.Do(rreq)
 	if err != nil {
 		// The caller's http.Client names the request (a *url.Error) around
