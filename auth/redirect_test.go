@@ -202,11 +202,6 @@ func boolInt(b bool) int {
 }
 
 func TestRedirectPolicy(t *testing.T) {
-	mustURL := func(raw string) *url.URL {
-		u, err := url.Parse(raw)
-		require.NoError(t, err)
-		return u
-	}
 	credentialed := func() http.Header {
 		return http.Header{"Authorization": {"Bearer t"}, "X-Api-Key": {"k"}, "X-Deki-Token": {"d"},
 			"Cookie": {"c"}, "Proxy-Authorization": {"p"}, "Accept": {"application/json"}}

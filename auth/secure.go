@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInsecureURL is returned (wrapped) when a credential would be sent over plain
@@ -51,20 +52,54 @@ func RedactURL(raw string) string {
 // Origin is the scheme, host and port of a URL: the only place a credential may go.
 // Two URLs share an origin only when all three match (RFC 6454); another port on
 // the same host is another origin.
-type Origin struct{ scheme, host string }
+type Origin struct{ scheme, hostname, port string } // lower case; the port explicit
 
 // OriginOf returns the origin of u, with the scheme's default port made explicit.
 func OriginOf(u *url.URL) Origin {
 	scheme := strings.ToLower(u.Scheme)
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[scheme]
-	}
-	return Origin{scheme: scheme, host: net.JoinHostPort(host, port)}
+	return Origin{scheme: scheme, hostname: strings.ToLower(u.Hostname()), port: explicitPort(scheme, u.Port())}
 }
 
-// Matches reports whether u has this origin.
-func (o Origin) Matches(u *url.URL) bool { return OriginOf(u) == o }
+func explicitPort(scheme, port string) string {
+	if port == "" {
+		switch scheme {
+		case "http":
+			return "80"
+		case "https":
+			return "443"
+		}
+	}
+	return port
+}
+
+// Matches reports whether u has this origin: OriginOf(u) == o, without
+// allocating (it runs for every request sent and every redirect hop).
+func (o Origin) Matches(u *url.URL) bool {
+	scheme, hostname := u.Scheme, u.Hostname()
+	return equalLower(scheme, o.scheme) && equalLower(hostname, o.hostname) &&
+		explicitPort(o.scheme, u.Port()) == o.port
+}
+
+// equalLower reports whether strings.ToLower(s) == lower, allocating only
+// when s holds a byte beyond ASCII.
+func equalLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return strings.ToLower(s) == lower // non-ASCII letters may change length
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // String returns the origin as scheme://host:port.
-func (o Origin) String() string { return o.scheme + "://" + o.host }
+func (o Origin) String() string { return o.scheme + "://" + net.JoinHostPort(o.hostname, o.port) }

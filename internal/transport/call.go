@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -31,9 +32,10 @@ type callKey struct{}
 // go-retryablehttp's request wrapper: one allocation per call for all three.
 type call struct {
 	context.Context                        // the caller's (with the telemetry span, if any)
-	req              retryablehttp.Request // what go-retryablehttp sends (Do only)
+	req              retryablehttp.Request // what go-retryablehttp sends
 	engine           *Engine
-	method, path     string
+	method, path     string   // path: Do's, or built from url when first needed (where)
+	url              *url.URL // HTTPClient's request URL
 	out              any
 	onOrigin         bool          // the request goes to the configured origin: it carries the credential
 	oneShot          bool          // the body cannot be sent again
@@ -70,6 +72,15 @@ func (c *call) Value(key any) any {
 // method value, so that setting it allocates nothing. resp.Request (the last
 // redirect hop) carries the call's context.
 func handleResponse(resp *http.Response) error { return callFrom(resp.Request.Context()).handle(resp) }
+
+// where names the call's request in errors and logs: Do's path, or the URL of
+// an HTTPClient request without its password, built only when asked for.
+func (c *call) where() string {
+	if c.path == "" && c.url != nil {
+		c.path = c.url.Redacted()
+	}
+	return c.path
+}
 
 // markSent notes when the current attempt was sent, for the log's duration:
 // a clock read saved when the engine does not log.
@@ -283,7 +294,7 @@ func (c *call) fail(err error) error {
 	var de *DecodeError
 	var ae *apierror.Error
 	if !errors.As(err, &de) && !errors.As(err, &ae) {
-		err = fmt.Errorf("mindpeeker: %s %s: %w", c.method, c.path, err)
+		err = fmt.Errorf("mindpeeker: %s %s: %w", c.method, c.where(), err)
 	}
 	if c.deadlineFirst {
 		err = fmt.Errorf("%w (not retried: %w before the wait would end)", err, context.DeadlineExceeded)
@@ -291,7 +302,7 @@ func (c *call) fail(err error) error {
 	if (c.lastAmbiguous || de != nil) && c.idempotencyKey != "" {
 		// A 2xx answer that cannot be used: the server acted, and only its
 		// stored answer (same Idempotency-Key) tells the caller what it did.
-		return &UnconfirmedError{Method: c.method, Path: c.path, IdempotencyKey: c.idempotencyKey, Err: err}
+		return &UnconfirmedError{Method: c.method, Path: c.where(), IdempotencyKey: c.idempotencyKey, Err: err}
 	}
 	return err
 }
