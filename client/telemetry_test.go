@@ -236,6 +236,7 @@ func TestTelemetryPlainCall(t *testing.T) {
 	assertBuckets(t, rm)
 
 	assert.Contains(t, o.logs.String(), `msg="mindpeeker: request attempt" method=GET path=/sessions/ses_123 attempt=1 duration=`)
+	assert.NotRegexp(t, `duration=\d+h`, o.logs.String(), "an attempt timed from the zero time")
 	assert.Contains(t, o.logs.String(), "status=200 request_id=req_1")
 }
 
