@@ -157,10 +157,14 @@ func New(cfg Config) (*Client, error) {
 //	user := app.WithTokenSource(auth.NewSource(auth.RefreshTokenGrant(oauthCfg, refreshToken)))
 //	s, err := user.Sessions.Get(ctx, "ses_123")
 //
-// ts (not nil) is treated as Config.TokenSource is: an *auth.Source is asked for every
+// ts is treated as Config.TokenSource is: an *auth.Source is asked for every
 // request, any other source is cached and asked again near expiry and after a
-// 401.
+// 401. A nil ts is a programming error: WithTokenSource panics, rather than
+// the first request.
 func (c *Client) WithTokenSource(ts oauth2.TokenSource) *Client {
+	if ts == nil {
+		panic("mindpeeker: WithTokenSource(nil)")
+	}
 	e := c.engine.WithAuthorizer(transport.Bearer(ts))
 	return &Client{Sessions: sessions.NewService(e), APIKeys: apikeys.NewService(e), tokens: ts, engine: e}
 }

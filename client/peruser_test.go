@@ -78,3 +78,11 @@ func TestClientsWithoutHTTPClientShareOnePool(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, conns.Load())
 }
+
+// TestWithTokenSourceNil: a nil source is a programming error, reported where
+// it is made, not as a nil dereference inside the first request.
+func TestWithTokenSourceNil(t *testing.T) {
+	app, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k"})
+	require.NoError(t, err)
+	assert.PanicsWithValue(t, "mindpeeker: WithTokenSource(nil)", func() { app.WithTokenSource(nil) })
+}
