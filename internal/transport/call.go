@@ -90,6 +90,10 @@ func (c *call) markSent() {
 	}
 }
 
+// is2xx reports whether status is a success, the only answers decoded into
+// the call's out and accepted without asking Decide.
+func is2xx(status int) bool { return status >= 200 && status <= 299 }
+
 // record keeps the metadata of the attempt's answer (none: zero).
 func (c *call) record(resp *http.Response) {
 	c.resp = Response{Attempts: c.attempts}
@@ -182,7 +186,7 @@ func (c *call) handle(resp *http.Response) error {
 		resp.Body.Close()
 		return nil
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !is2xx(resp.StatusCode) {
 		c.apiErr = apierror.Parse(resp, c.engine.now(), c.secrets(resp.Request.Context())...)
 		return nil
 	}

@@ -35,7 +35,7 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.attempts++
 		c.record(resp)
 	}
-	if successful(err, resp) && ctx.Err() == nil {
+	if err == nil && is2xx(resp.StatusCode) && ctx.Err() == nil {
 		// The common case, decided without Decide, whose answer for a 2xx
 		// is always final (TestDecideSuccessIsFinal): the success path runs
 		// less code, which on a cold cache is what a call costs.
@@ -78,11 +78,6 @@ func (e *Engine) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	return d.Retry, nil
-}
-
-// successful reports whether an attempt got a 2xx answer.
-func successful(err error, resp *http.Response) bool {
-	return err == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
 }
 
 // sleep waits d, unless ctx ends first: then the call is stopped, with ctx's

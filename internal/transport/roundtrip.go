@@ -55,7 +55,7 @@ func (rt roundTripper) RoundTrip(req *http.Request) (_ *http.Response, err error
 		}
 		return nil, c.fail(err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !is2xx(resp.StatusCode) {
 		resp.Body = boundedBody{Reader: io.LimitReader(resp.Body, apierror.MaxBody), Closer: resp.Body}
 	}
 	return resp, nil
