@@ -49,7 +49,8 @@ func TestHTTPClientAllocations(t *testing.T) {
 }
 
 // TestHTTPClientRequestWithoutHeader: a request built by hand, with no Header
-// map, is sent (with the credential) rather than panicking.
+// map, given to HTTPClient's Transport directly (an http.Client would have
+// filled one in), is sent with the credential rather than panicking.
 func TestHTTPClientRequestWithoutHeader(t *testing.T) {
 	var got http.Header
 	c, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k", HTTPClient: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -59,7 +60,7 @@ func TestHTTPClientRequestWithoutHeader(t *testing.T) {
 	require.NoError(t, err)
 	u, err := url.Parse("http://127.0.0.1:1/v1/sessions/ses_123")
 	require.NoError(t, err)
-	resp, err := c.HTTPClient().Do((&http.Request{Method: "GET", URL: u}).WithContext(context.Background()))
+	resp, err := c.HTTPClient().Transport.RoundTrip((&http.Request{Method: "GET", URL: u}).WithContext(context.Background()))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "k", got.Get("X-Api-Key"))
