@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,14 +13,12 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/client"
 )
 
-// answerSession is a RoundTripper answering every request in memory with the
-// session, so that only the client's own allocations are counted.
-type answerSession struct{}
-
-func (answerSession) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(sessionJSON)), ContentLength: int64(len(sessionJSON)), Request: r}, nil
-}
+// answerSession answers every request in process with the session (through
+// handlerTransport), so that no connection's allocations are counted.
+var answerSession = handlerTransport{http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, sessionJSON)
+})}
 
 // TestHTTPClientAllocations: a GET through HTTPClient costs a bounded number of
 // allocations over the same GET through a plain http.Client on the same
@@ -30,7 +27,7 @@ func (answerSession) RoundTrip(r *http.Request) (*http.Response, error) {
 // headers, the request is copied once (a RoundTripper must not modify it),
 // and the call record is one allocation.
 func TestHTTPClientAllocations(t *testing.T) {
-	c, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k", HTTPClient: &http.Client{Transport: answerSession{}}})
+	c, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k", HTTPClient: &http.Client{Transport: answerSession}})
 	require.NoError(t, err)
 	get := func(hc *http.Client) func() {
 		return func() {
@@ -42,7 +39,7 @@ func TestHTTPClientAllocations(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
-	raw := testing.AllocsPerRun(200, get(&http.Client{Transport: answerSession{}}))
+	raw := testing.AllocsPerRun(200, get(&http.Client{Transport: answerSession}))
 	sdk := testing.AllocsPerRun(200, get(c.HTTPClient()))
 	t.Logf("allocations per GET: raw %v, HTTPClient %v", raw, sdk)
 	assert.LessOrEqual(t, sdk-raw, 10.0)
@@ -53,10 +50,9 @@ func TestHTTPClientAllocations(t *testing.T) {
 // filled one in), is sent with the credential rather than panicking.
 func TestHTTPClientRequestWithoutHeader(t *testing.T) {
 	var got http.Header
-	c, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k", HTTPClient: &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	c, err := client.New(client.Config{BaseURL: "http://127.0.0.1:1/v1", APIKey: "k", HTTPClient: &http.Client{Transport: handlerTransport{http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		got = r.Header
-		return answerSession{}.RoundTrip(r)
-	})}})
+	})}}})
 	require.NoError(t, err)
 	u, err := url.Parse("http://127.0.0.1:1/v1/sessions/ses_123")
 	require.NoError(t, err)
@@ -65,7 +61,3 @@ func TestHTTPClientRequestWithoutHeader(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "k", got.Get("X-Api-Key"))
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
