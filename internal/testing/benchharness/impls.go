@@ -35,10 +35,6 @@ func newImpls(base string) ([]impl, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	raw := &http.Client{Transport: t}
-
 	// naive: oauth2.ReuseTokenSource + oauth2.Transport under go-retryablehttp,
 	// as its README shows (its default pooled client keeps GOMAXPROCS+1 idle
 	// connections per host).
@@ -62,23 +58,7 @@ func newImpls(base string) ([]impl, error) {
 			}
 			return n, nil
 		}},
-		{name: "raw", get: func(ctx context.Context) error {
-			return getSession(ctx, raw, url, "Bearer "+benchToken)
-		}, list: func(ctx context.Context) (int, error) {
-			req, err := http.NewRequestWithContext(ctx, "GET", base+fmt.Sprintf("/v1/sessions?limit=%d", pageItems), nil)
-			if err != nil {
-				return 0, err
-			}
-			req.Header.Set("Authorization", "Bearer "+benchToken)
-			req.Header.Set("Accept", "application/json")
-			var p struct {
-				Data    []*sessions.Session `json:"data"`
-				HasMore bool                `json:"has_more"`
-			}
-			resp, err := raw.Do(req)
-			err = decode(resp, err, &p)
-			return len(p.Data), err
-		}},
+		rawImpl(base, "raw"),
 		{name: "naive", get: func(ctx context.Context) error {
 			req, err := retryablehttp.NewRequestWithContext(ctx, "GET", url, nil)
 			if err != nil {
@@ -94,6 +74,32 @@ func newImpls(base string) ([]impl, error) {
 			return getSession(ctx, sdk.HTTPClient(), url, "")
 		}},
 	}, nil
+}
+
+// rawImpl is raw net/http over a pool of its own with the same size as the
+// SDK's default (64 idle connections per host).
+func rawImpl(base, name string) impl {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	raw := &http.Client{Transport: t}
+	url := base + "/v1/sessions/ses_123"
+	return impl{name: name, get: func(ctx context.Context) error {
+		return getSession(ctx, raw, url, "Bearer "+benchToken)
+	}, list: func(ctx context.Context) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", base+fmt.Sprintf("/v1/sessions?limit=%d", pageItems), nil)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+benchToken)
+		req.Header.Set("Accept", "application/json")
+		var p struct {
+			Data    []*sessions.Session `json:"data"`
+			HasMore bool                `json:"has_more"`
+		}
+		resp, err := raw.Do(req)
+		err = decode(resp, err, &p)
+		return len(p.Data), err
+	}}
 }
 
 // getSession is raw net/http's call: GET url with authorization (if not

@@ -17,6 +17,11 @@
 // is the inverse ratio of calls per second. A fourth implementation, raw's
 // code over the SDK's HTTPClient, is counted but not timed. Allocations are
 // testing.AllocsPerRun at one goroutine, deterministic.
+//
+// Noise floor. With -noise, raw's code over a second pool of its own takes the
+// sdk's place, so the first ratio compares an implementation with itself:
+// how far from 1.000x it reads, run after run, is how finely the harness can
+// tell two implementations apart on the machine.
 package main
 
 import (
@@ -51,6 +56,8 @@ func main() {
 	calls := flag.Int("calls", 3000, "calls of each implementation per repeat at each concurrency")
 	users := flag.Int("users", 10000, "per-user clients for the many-users measurement (0: skip)")
 	cpuProfile := flag.String("cpuprofile", "", "write the client's CPU profile to this file")
+	noise := flag.Bool("noise", false, "time raw net/http over a second pool in the sdk's place: what a ratio reads\n"+
+		"when the two implementations are the same, the harness's noise floor")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -63,13 +70,13 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*repeats, *concurrency, *calls, *users); err != nil {
+	if err := run(*repeats, *concurrency, *calls, *users, *noise); err != nil {
 		fmt.Fprintln(os.Stderr, "benchharness:", err)
 		os.Exit(1)
 	}
 }
 
-func run(repeats int, concurrency string, calls, users int) error {
+func run(repeats int, concurrency string, calls, users int, noise bool) error {
 	base, stop, err := startServer()
 	if err != nil {
 		return err
@@ -78,6 +85,9 @@ func run(repeats int, concurrency string, calls, users int) error {
 	impls, err := newImpls(base)
 	if err != nil {
 		return err
+	}
+	if noise { // an A/A comparison: the same code in the sdk's place, timed the same way
+		impls[0] = rawImpl(base, "raw, second pool")
 	}
 	ctx := context.Background()
 	fmt.Printf("%s, %s/%s, GOMAXPROCS=%d, %d CPUs; server in a child process on loopback\n\n",
@@ -186,14 +196,15 @@ func cost(f func() error) (allocs, bytes float64, err error) {
 
 func printTiming(ctx context.Context, impls []impl, repeats int, concurrency string, calls int) error {
 	fmt.Printf("Time per call against raw net/http: median of %d interleaved repeats (range); throughput = raw's mean call time / the impl's:\n\n", repeats)
-	fmt.Println("| goroutines | sdk / raw (median call) | sdk throughput vs raw | naive / raw (median call) | naive throughput vs raw | raw median call |")
+	first := impls[0].name
+	fmt.Printf("| goroutines | %s / raw (median call) | %s throughput vs raw | naive / raw (median call) | naive throughput vs raw | raw median call |\n", first, first)
 	fmt.Println("|---:|---:|---:|---:|---:|---:|")
 	for _, field := range strings.Split(concurrency, ",") {
 		g, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || g < 1 {
 			return fmt.Errorf("bad concurrency %q", field)
 		}
-		var ratios, throughput [][]float64 // [impl][repeat], impl 0 is sdk, 1 naive
+		var ratios, throughput [][]float64 // [impl][repeat], impl 0 is sdk (or -noise's second raw), 1 naive
 		ratios, throughput = make([][]float64, 2), make([][]float64, 2)
 		var rawMedian []float64
 		for range repeats {
