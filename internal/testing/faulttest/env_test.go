@@ -16,6 +16,7 @@ import (
 	"github.com/mindpeeker/mindpeeker-go/apikeys"
 	"github.com/mindpeeker/mindpeeker-go/auth"
 	"github.com/mindpeeker/mindpeeker-go/client"
+	"github.com/mindpeeker/mindpeeker-go/internal/stall"
 	"github.com/mindpeeker/mindpeeker-go/mindpeekertest"
 	"github.com/mindpeeker/mindpeeker-go/sessions"
 )
@@ -58,7 +59,12 @@ func newEnv(t *testing.T, r row) *env {
 	// No keep-alives: Go's http.Transport silently replays a GET or a request
 	// with an Idempotency-Key once when a reused connection closes without an
 	// answer, which would make every request count off by one.
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: r.httpTimeout}
+	tr := &http.Transport{}
+	if r.stall > 0 { // the default transport's bound on silence (client.Config.StallTimeout)
+		tr = stall.NewTransport(r.stall)
+	}
+	tr.DisableKeepAlives = true
+	hc := &http.Client{Transport: tr, Timeout: r.httpTimeout}
 	t.Cleanup(hc.CloseIdleConnections)
 
 	cfg := client.Config{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -103,6 +104,23 @@ func timedOut(t *testing.T, err error) {
 	// *http.Transport but not through a wrapping RoundTripper (the token
 	// client's expires_in fix-up, otelhttp, ...): the text is not the contract.
 }
+
+// stalled is the cause of a connection silent for the stall bound.
+func stalled(t *testing.T, err error) {
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+	assert.ErrorContains(t, err, "the stall bound")
+}
+
+// stalledCall expects the stall of the last attempt.
+var stalledCall = expect{"net.Error Timeout(), errors.Is os.ErrDeadlineExceeded, naming the stall bound", func(t *testing.T, err error) {
+	require.Error(t, err)
+	stalled(t, err)
+	var te *auth.TokenError
+	assert.False(t, errors.As(err, &te))
+}}
 
 // answeredBeforeDeadline expects the 429 at once, with its RetryAfter, when
 // the wait would outlast the caller's deadline: the error is the APIError and

@@ -27,6 +27,7 @@ type row struct {
 	grant        grantKind
 	tokenDown    bool          // the token URL is a closed loopback port
 	httpTimeout  time.Duration // http.Client.Timeout (0: none)
+	stall        time.Duration // the transport's stall bound, as the default transport's StallTimeout (0: none)
 	deadline     time.Duration // the caller's context deadline (0: none)
 	maxRetryWait time.Duration // client.Config.MaxRetryWait (0: 20ms); MaxRetries is 3
 	warm         bool          // the client holds a token before the fault

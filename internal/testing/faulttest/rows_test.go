@@ -42,6 +42,9 @@ var transportRows = []row{
 	{name: "token/hang-client-timeout", fault: "token endpoint never answers; http.Client.Timeout 300 ms", op: getSession,
 		setup: inject(kind(mindpeekertest.FaultHang, 1, tokenTarget)), httpTimeout: 300 * time.Millisecond,
 		want: tokenError(grantCC, 0, "", timedOut), api: 0, token: 1, maxTime: 3 * time.Second},
+	{name: "token/stall", fault: "token endpoint goes silent; stall bound 300 ms, no deadline", op: getSession,
+		setup: inject(kind(mindpeekertest.FaultHang, 1, tokenTarget)), stall: 300 * time.Millisecond,
+		want: tokenError(grantCC, 0, "", stalled), api: 0, token: 1, minTime: 200 * time.Millisecond, maxTime: 3 * time.Second},
 
 	// API errors on a GET.
 	{name: "get/5xx-burst-shorter", fault: "500 three times (< MaxRetries+1)", op: getSession, warm: true,
@@ -104,6 +107,12 @@ var transportRows = []row{
 	{name: "get/hang-client-timeout-every-attempt", fault: "never answers, four times; http.Client.Timeout 250 ms", op: getSession, warm: true,
 		setup: inject(kind(mindpeekertest.FaultHang, retriesPlus1, getTarget)), httpTimeout: 250 * time.Millisecond,
 		want: clientTimeout, api: 4, minTime: 900 * time.Millisecond, maxTime: 15 * time.Second},
+	{name: "get/stall-once", fault: "goes silent once; stall bound 300 ms, no deadline", op: getSession, warm: true,
+		setup: inject(kind(mindpeekertest.FaultHang, 1, getTarget)), stall: 300 * time.Millisecond,
+		want: succeeds, api: 2, minTime: 200 * time.Millisecond, maxTime: 3 * time.Second},
+	{name: "get/stall-every-attempt", fault: "goes silent, four times; stall bound 250 ms, no deadline", op: getSession, warm: true,
+		setup: inject(kind(mindpeekertest.FaultHang, retriesPlus1, getTarget)), stall: 250 * time.Millisecond,
+		want: stalledCall, api: 4, minTime: 700 * time.Millisecond, maxTime: 15 * time.Second},
 
 	// Session create (POST with an Idempotency-Key).
 	{name: "create/dropped-before", fault: "connection closed before processing", op: createSession, warm: true,
@@ -112,6 +121,9 @@ var transportRows = []row{
 		setup: inject(kind(mindpeekertest.FaultDropAfter, 1, createTarget)), want: succeeds, api: 2, state: state{Sessions: 1}},
 	{name: "create/cut-mid-body", fault: "body cut in half", op: createSession, warm: true,
 		setup: inject(kind(mindpeekertest.FaultCutBody, 1, createTarget)), want: succeeds, api: 2, state: state{Sessions: 1}},
+	{name: "create/stall-once", fault: "goes silent once; stall bound 300 ms, no deadline", op: createSession, warm: true,
+		setup: inject(kind(mindpeekertest.FaultHang, 1, createTarget)), stall: 300 * time.Millisecond,
+		want: succeeds, api: 2, state: state{Sessions: 1}, minTime: 200 * time.Millisecond, maxTime: 3 * time.Second},
 	{name: "create/5xx-burst-shorter", fault: "502 twice", op: createSession, warm: true,
 		setup: inject(status(502, 2, "", createTarget)), want: succeeds, api: 3, state: state{Sessions: 1}},
 	{name: "create/dropped-after-every-attempt", fault: "connection closed after processing, four times", op: createSession, warm: true,
