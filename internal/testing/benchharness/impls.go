@@ -58,7 +58,7 @@ func newImpls(base string) ([]impl, error) {
 			}
 			return n, nil
 		}},
-		rawImpl(base, "raw"),
+		rawImpl(base, "raw", rawClient()),
 		{name: "naive", get: func(ctx context.Context) error {
 			req, err := retryablehttp.NewRequestWithContext(ctx, "GET", url, nil)
 			if err != nil {
@@ -76,12 +76,16 @@ func newImpls(base string) ([]impl, error) {
 	}, nil
 }
 
-// rawImpl is raw net/http over a pool of its own with the same size as the
-// SDK's default (64 idle connections per host).
-func rawImpl(base, name string) impl {
+// rawClient is a net/http client with a pool of its own, of the same size as
+// the SDK's default (64 idle connections per host).
+func rawClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	raw := &http.Client{Transport: t}
+	return &http.Client{Transport: t}
+}
+
+// rawImpl is raw net/http's call over raw.
+func rawImpl(base, name string, raw *http.Client) impl {
 	url := base + "/v1/sessions/ses_123"
 	return impl{name: name, get: func(ctx context.Context) error {
 		return getSession(ctx, raw, url, "Bearer "+benchToken)

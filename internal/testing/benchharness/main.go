@@ -18,10 +18,12 @@
 // code over the SDK's HTTPClient, is counted but not timed. Allocations are
 // testing.AllocsPerRun at one goroutine, deterministic.
 //
-// Noise floor. With -noise, raw's code over a second pool of its own takes the
-// sdk's place, so the first ratio compares an implementation with itself:
+// Noise floor. With -first raw, raw's code over a second pool of its own takes
+// the sdk's place, so the first ratio compares an implementation with itself:
 // how far from 1.000x it reads, run after run, is how finely the harness can
-// tell two implementations apart on the machine.
+// tell two implementations apart on the machine. With -first raw-stall, raw's
+// code runs over the SDK's default transport instead, whose stall bound is
+// then all that differs from raw.
 package main
 
 import (
@@ -39,6 +41,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mindpeeker/mindpeeker-go/internal/stall"
 )
 
 var execCommand = exec.Command
@@ -56,8 +60,9 @@ func main() {
 	calls := flag.Int("calls", 3000, "calls of each implementation per repeat at each concurrency")
 	users := flag.Int("users", 10000, "per-user clients for the many-users measurement (0: skip)")
 	cpuProfile := flag.String("cpuprofile", "", "write the client's CPU profile to this file")
-	noise := flag.Bool("noise", false, "time raw net/http over a second pool in the sdk's place: what a ratio reads\n"+
-		"when the two implementations are the same, the harness's noise floor")
+	first := flag.String("first", "sdk", "what is timed in the sdk's place: sdk; raw (raw net/http over a second pool\n"+
+		"of its own: the harness's noise floor); raw-stall (raw net/http over the SDK's default,\n"+
+		"stall-bounded transport: what the stall bound costs)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -70,13 +75,13 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*repeats, *concurrency, *calls, *users, *noise); err != nil {
+	if err := run(*repeats, *concurrency, *calls, *users, *first); err != nil {
 		fmt.Fprintln(os.Stderr, "benchharness:", err)
 		os.Exit(1)
 	}
 }
 
-func run(repeats int, concurrency string, calls, users int, noise bool) error {
+func run(repeats int, concurrency string, calls, users int, first string) error {
 	base, stop, err := startServer()
 	if err != nil {
 		return err
@@ -86,8 +91,14 @@ func run(repeats int, concurrency string, calls, users int, noise bool) error {
 	if err != nil {
 		return err
 	}
-	if noise { // an A/A comparison: the same code in the sdk's place, timed the same way
-		impls[0] = rawImpl(base, "raw, second pool")
+	switch first {
+	case "sdk":
+	case "raw": // an A/A comparison: the same code in the sdk's place, timed the same way
+		impls[0] = rawImpl(base, "raw, second pool", rawClient())
+	case "raw-stall":
+		impls[0] = rawImpl(base, "raw over stall.Client", stall.Client(0))
+	default:
+		return fmt.Errorf("-first %q: want sdk, raw or raw-stall", first)
 	}
 	ctx := context.Background()
 	fmt.Printf("%s, %s/%s, GOMAXPROCS=%d, %d CPUs; server in a child process on loopback\n\n",
@@ -204,7 +215,7 @@ func printTiming(ctx context.Context, impls []impl, repeats int, concurrency str
 		if err != nil || g < 1 {
 			return fmt.Errorf("bad concurrency %q", field)
 		}
-		var ratios, throughput [][]float64 // [impl][repeat], impl 0 is sdk (or -noise's second raw), 1 naive
+		var ratios, throughput [][]float64 // [impl][repeat], impl 0 is sdk (or -first's), 1 naive
 		ratios, throughput = make([][]float64, 2), make([][]float64, 2)
 		var rawMedian []float64
 		for range repeats {
