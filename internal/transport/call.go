@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +81,13 @@ func (c *call) where() string {
 		c.path = c.url.Redacted()
 	}
 	return c.path
+}
+
+// logPath is where() for logs: without the query, which may carry anything
+// (a token in ?access_token=).
+func (c *call) logPath() string {
+	path, _, _ := strings.Cut(c.where(), "?")
+	return path
 }
 
 // markSent notes when the current attempt was sent, for the log's duration:

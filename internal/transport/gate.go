@@ -42,7 +42,7 @@ func (c *call) awaitGate(ctx context.Context) error {
 		}
 		if e.logger.Enabled(ctx, slog.LevelDebug) {
 			e.logger.LogAttrs(ctx, slog.LevelDebug, "mindpeeker: waiting for the rate-limit gate",
-				slog.String("method", c.method), slog.String("path", c.where()), slog.Duration("wait", wait))
+				slog.String("method", c.method), slog.String("path", c.logPath()), slog.Duration("wait", wait))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return err

@@ -187,3 +187,17 @@ func TestSharedGateKeepsOtherClientsOut(t *testing.T) {
 	assert.Zero(t, intoWindow, "a request was sent into the closed window")
 	assert.EqualValues(t, 3, srv.hits.Load())
 }
+
+// The gate's wait is logged like an attempt: the path without its query,
+// which may carry anything (a token in ?access_token=).
+func TestGateWaitLogOmitsQuery(t *testing.T) {
+	srv := newRecorder(t, okHandler)
+	var gate auth.LocalRateGate
+	gate.CloseUntil(t.Context(), srv.URL, time.Now().Add(50*time.Millisecond))
+	var buf syncBuffer
+	e := newEngine(t, srv.URL, nil, withGate(&gate), func(o *transport.Options) { o.Logger = debugLogger(&buf) })
+	require.NoError(t, e.Do(t.Context(), "GET", "/x?access_token=querysecret", nil, nil))
+	assert.Contains(t, buf.String(), "waiting for the rate-limit gate")
+	assert.Contains(t, buf.String(), `"path":"/x"`)
+	assert.NotContains(t, buf.String(), "querysecret")
+}

@@ -201,8 +201,7 @@ func (e *Engine) logAttempt(ctx context.Context, c *call, resp *http.Response, e
 	if !e.logger.Enabled(ctx, level) {
 		return
 	}
-	path, _, _ := strings.Cut(c.where(), "?") // the query may carry anything
-	attrs := []slog.Attr{slog.String("method", c.method), slog.String("path", path), slog.Int("attempt", c.attempts),
+	attrs := []slog.Attr{slog.String("method", c.method), slog.String("path", c.logPath()), slog.Int("attempt", c.attempts),
 		slog.Duration("duration", time.Since(c.sentAt))}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
